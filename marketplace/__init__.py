@@ -1,0 +1,66 @@
+"""Shanhuo (山货): the Flask application."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from . import config as config_module
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+AREAS = (
+    "auth",
+    "catalog",
+    "cart",
+    "checkout",
+    "orders",
+    "payments",
+    "coop",
+    "dispatch",
+    "complaints",
+    "admin",
+    "reports",
+    "api",
+)
+
+
+def create_app(config: type | dict[str, Any] | None = None) -> Flask:
+    """Build the application: configuration, extensions, one blueprint per area, CLI, errors."""
+    app = Flask(__name__, instance_path=str(config_module.INSTANCE_DIR))
+    app.config.from_object(config_module.Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config_module.instance_secret_key()
+
+    from . import logs
+
+    logs.init_app(app)
+
+    from . import models  # noqa: F401  (every table registered on the metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config_module.PROJECT_DIR / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from . import i18n
+
+    i18n.init_app(app, babel)
+
+    from importlib import import_module
+
+    for area in AREAS:
+        views = import_module(f"{__name__}.{area}.views")
+        app.register_blueprint(views.bp)
+
+    from . import cli, errors, scheduler
+
+    errors.init_app(app)
+    cli.init_app(app)
+    scheduler.init_app(app)
+    return app

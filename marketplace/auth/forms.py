@@ -1,0 +1,75 @@
+"""Sign-up, sign-in and password forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
+
+from .services import MOBILE_PATTERN, password_problem
+
+
+def _strong_password(form: FlaskForm, field: PasswordField) -> None:
+    problem = password_problem(field.data or "")
+    if problem:
+        raise ValidationError(problem)
+
+
+mobile_field = StringField(
+    _l("Mobile number"),
+    validators=[
+        DataRequired(_l("Please enter your mobile number.")),
+        Regexp(MOBILE_PATTERN, message=_l("Enter an 11-digit mainland mobile number, e.g. 13912345678.")),
+    ],
+    filters=[lambda value: value.strip().replace(" ", "") if value else value],
+    render_kw={"inputmode": "numeric", "autocomplete": "tel", "maxlength": 11},
+)
+
+
+class RegisterForm(FlaskForm):
+    mobile = mobile_field
+    name = StringField(
+        _l("Name"),
+        validators=[Length(max=64, message=_l("At most 64 characters."))],
+        filters=[lambda value: value.strip() if value else ""],
+        render_kw={"autocomplete": "name"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Please choose a password.")), _strong_password],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat password"),
+        validators=[EqualTo("password", message=_l("The two passwords do not match."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class LoginForm(FlaskForm):
+    mobile = mobile_field
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Please enter your password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    remember = BooleanField(_l("Keep me signed in"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Please enter your current password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(_l("Please choose a password.")), _strong_password],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat new password"),
+        validators=[EqualTo("password", message=_l("The two passwords do not match."))],
+        render_kw={"autocomplete": "new-password"},
+    )

@@ -1,0 +1,103 @@
+"""Account operations: registration, authentication, password changes."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..columns import utcnow
+from ..errors import Conflict, ValidationFailed
+from ..extensions import db
+from .models import Role, User
+
+MOBILE_PATTERN = r"^1[3-9]\d{9}$"
+_MOBILE_RE = re.compile(MOBILE_PATTERN)
+COMMON_PASSWORDS = frozenset(
+    {"12345678", "123456789", "password", "password1", "qwerty123", "11111111", "88888888",
+     "abc12345", "a1234567", "1qaz2wsx", "iloveyou1", "aa123456", "woaini1314"}
+)
+
+
+class InvalidCredentials(ValidationFailed):
+    code = "invalid_credentials"
+    status = 401
+    default_message = _l("Mobile number or password is wrong.")
+
+
+def password_problem(password: str) -> str | None:
+    """Why a password is too weak, or None if it is acceptable."""
+    if len(password) < 8:
+        return str(_l("Use at least 8 characters."))
+    if len(password) > 128:
+        return str(_l("Use at most 128 characters."))
+    if not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        return str(_l("Use both letters and digits."))
+    if password.lower() in COMMON_PASSWORDS:
+        return str(_l("This password is too common."))
+    return None
+
+
+def normalize_mobile(mobile: str) -> str:
+    mobile = (mobile or "").strip().replace(" ", "").replace("-", "")
+    if not _MOBILE_RE.match(mobile):
+        raise ValidationFailed(_l("Enter an 11-digit mainland mobile number, e.g. 13912345678."), field="mobile")
+    return mobile
+
+
+def register_consumer(mobile: str, password: str, name: str = "", locale: str | None = None) -> User:
+    """Create a consumer account. One transaction: either the user exists fully or not at all."""
+    mobile = normalize_mobile(mobile)
+    problem = password_problem(password)
+    if problem:
+        raise ValidationFailed(problem, field="password")
+    if db.session.scalar(select(User.id).where(User.mobile == mobile)) is not None:
+        raise Conflict(_l("This mobile number is already registered. Please sign in."), field="mobile")
+    user = User(mobile=mobile, name=name.strip()[:64], role=Role.CONSUMER, locale=locale)
+    user.set_password(password)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:  # a concurrent registration of the same number won the race
+        db.session.rollback()
+        raise Conflict(_l("This mobile number is already registered. Please sign in."), field="mobile") from None
+    return user
+
+
+def authenticate(mobile: str, password: str) -> User:
+    user = db.session.scalar(select(User).where(User.mobile == (mobile or "").strip()))
+    # Always run a hash check so timing does not reveal whether the number exists.
+    if user is None:
+        User(password_hash=_DUMMY_HASH).check_password(password)
+        raise InvalidCredentials()
+    if not user.check_password(password) or not user.active:
+        raise InvalidCredentials()
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not user.check_password(current):
+        raise InvalidCredentials(_l("The current password is wrong."), field="current")
+    problem = password_problem(new)
+    if problem:
+        raise ValidationFailed(problem, field="password")
+    user.set_password(new)
+    db.session.commit()
+
+
+def set_locale(user: User, locale: str) -> None:
+    user.locale = locale
+    db.session.commit()
+
+
+def load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    return db.session.get(User, int(user_id))
+
+
+_DUMMY_HASH = "scrypt:32768:8:1$dummysaltdummys$" + "0" * 128

@@ -1,0 +1,151 @@
+"""Sign-up, sign-in, sign-out, password change, account page and the language switch."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..errors import DomainError
+from ..extensions import limiter, login_manager
+from . import services
+from .forms import ChangePasswordForm, LoginForm, RegisterForm
+from .models import Role
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+login_manager.login_view = "auth.login"
+login_manager.login_message_category = "info"
+login_manager.user_loader(services.load_user)
+
+
+login_manager.login_message = "Please sign in to continue."
+login_manager.localize_callback = _
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths are followed after sign-in (no open redirects)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("auth.home_for_role")
+
+
+def _apply_field_error(form, error: DomainError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.home_for_role"))
+    form = RegisterForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.register_consumer(
+                form.mobile.data, form.password.data, form.name.data, session.get("lang")
+            )
+        except DomainError as error:
+            _apply_field_error(form, error)
+            status = error.status
+        else:
+            login_user(user)
+            flash(_("Welcome to Shanhuo! Your account is ready."), "success")
+            return redirect(_safe_next(request.args.get("next")))
+    elif form.errors:
+        status = 422
+    return render_template("auth/register.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.home_for_role"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.mobile.data, form.password.data)
+        except DomainError as error:
+            flash(error.message, "error")
+            return render_template("auth/login.html", form=form), error.status
+        login_user(user, remember=form.remember.data)
+        if user.locale and "lang" not in session:
+            session["lang"] = user.locale
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form), (422 if form.errors else 200)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("catalog.home"))
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return render_template("auth/account.html")
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current.data, form.password.data)
+        except DomainError as error:
+            _apply_field_error(form, error)
+            return render_template("auth/password.html", form=form), error.status
+        flash(_("Your password has been changed."), "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/password.html", form=form), (422 if form.errors else 200)
+
+
+@bp.get("/home")
+@login_required
+def home_for_role():
+    """Where each role lands after signing in."""
+    target = {
+        Role.CONSUMER: "catalog.home",
+        Role.COOP_HEAD: "coop.index",
+        Role.DISPATCHER: "dispatch.index",
+        Role.COMPLAINT_STAFF: "complaints.index",
+        Role.OPERATOR: "admin.index",
+    }[current_user.role]
+    return redirect(url_for(target))
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    languages = current_app.config["LANGUAGES"]
+    if code not in languages:
+        abort(400, description=_("Unknown language “%(code)s”. Choose one of: %(choices)s.",
+                                 code=code[:16], choices=", ".join(languages)))
+    session["lang"] = code
+    if current_user.is_authenticated:
+        services.set_locale(current_user, code)
+    return redirect(_safe_next(request.args.get("next") or request.referrer and urlsplit(request.referrer).path))
+
+
+@bp.app_context_processor
+def _role_names() -> dict:
+    return {
+        "role_names": {
+            Role.CONSUMER.value: _("Consumer"),
+            Role.COOP_HEAD.value: _("Cooperative head"),
+            Role.DISPATCHER.value: _("Dispatcher"),
+            Role.COMPLAINT_STAFF.value: _("Complaint staff"),
+            Role.OPERATOR.value: _("Operator"),
+        }
+    }

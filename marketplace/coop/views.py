@@ -1,0 +1,23 @@
+"""Cooperative portal (合作社): the head's own cooperative, its products and stock."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from ..auth.access import AREA_ROLES, guard_blueprint
+from . import services
+
+bp = Blueprint("coop", __name__, url_prefix="/coop", template_folder="templates")
+guard_blueprint(bp, *AREA_ROLES["coop"])
+
+
+@bp.get("/")
+def index():
+    coop = services.cooperative_of(current_user)
+    return render_template(
+        "coop/index.html",
+        coop=coop,
+        products=services.products_with_stock(coop.id),
+        sales=services.sales_summary(coop.id),
+    )
