@@ -26,6 +26,11 @@ class DomainError(Exception):
     default_message = _l("The request could not be processed.")
 
 
+class BadRequest(DomainError):
+    code = "bad_request"
+    status = 400
+
+
 class ValidationFailed(DomainError):
     code = "validation_failed"
     status = 422

@@ -30,8 +30,16 @@ def select_locale() -> str:
     return best or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def current_language() -> str:
+    """The LANGUAGES key of the page's language ("zh_CN" or "en").
+
+    Babel spells Simplified Chinese ``zh_Hans_CN``; its catalog lives in translations/zh.
+    """
+    return "en" if get_locale().language == "en" else "zh_CN"
+
+
 def is_english() -> bool:
-    return str(get_locale()) == "en"
+    return current_language() == "en"
 
 
 def localized(obj: Any, field: str = "name") -> str:
@@ -65,7 +73,7 @@ def init_app(app: Flask, babel: Babel) -> None:
 
     @app.context_processor
     def _i18n_context() -> dict[str, Any]:
-        locale = str(get_locale())
+        locale = current_language()
         return {
             "current_locale": locale,
             "html_lang": "zh-CN" if locale == "zh_CN" else locale,

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..errors import DomainError
+from ..errors import BadRequest, DomainError
 from ..extensions import limiter, login_manager
 from . import services
 from .forms import ChangePasswordForm, LoginForm, RegisterForm
@@ -21,8 +31,8 @@ login_manager.login_message_category = "info"
 login_manager.user_loader(services.load_user)
 
 
-login_manager.login_message = "Please sign in to continue."
-login_manager.localize_callback = _
+login_manager.login_message = _l("Please sign in to continue.")
+login_manager.localize_callback = str  # evaluate the lazy text in the request's language
 
 
 def _safe_next(target: str | None) -> str:
@@ -130,8 +140,8 @@ def home_for_role():
 def set_language(code: str):
     languages = current_app.config["LANGUAGES"]
     if code not in languages:
-        abort(400, description=_("Unknown language “%(code)s”. Choose one of: %(choices)s.",
-                                 code=code[:16], choices=", ".join(languages)))
+        raise BadRequest(_("Unknown language “%(code)s”. Choose one of: %(choices)s.",
+                           code=code[:16], choices=", ".join(languages)))
     session["lang"] = code
     if current_user.is_authenticated:
         services.set_locale(current_user, code)

@@ -1,0 +1,70 @@
+# Shanhuo — the two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi.py
+
+.PHONY: demo test install translations system-deps lint test-sqlite test-postgres bench messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip setuptools wheel
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install -q -e '.[test,dev]'
+	touch $@
+
+# Flask-Babel catalogs are compiled in the build (the .mo files are not committed).
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d marketplace/translations
+
+install: $(VENV)/.installed translations
+
+## make demo: set up and run the product on its embedded default (SQLite, in-process scheduler).
+demo: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed
+	@echo
+	@$(BIN)/flask demo-accounts
+	@echo
+	@echo "Shanhuo is running at http://127.0.0.1:5000  (Ctrl-C to stop)"
+	SCHEDULER_ENABLED=1 $(BIN)/flask run --host 127.0.0.1 --port 5000 --no-reload
+
+# Debian packages for the browser tests, installed when missing (and we are root).
+system-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'WenQuanYi Micro Hei'; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	  else echo "chromium/fonts-wqy-microhei missing and not root: browser tests will be skipped"; fi; \
+	fi
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+## make test: lint, then the whole suite on SQLite and again on PostgreSQL.
+test: install system-deps lint test-sqlite test-postgres
+
+test-sqlite: install
+	$(BIN)/pytest
+
+# A throwaway PostgreSQL database per run, dropped afterwards even when tests fail.
+# tests/delivery is pure Python (no database), so it runs once, in the SQLite pass.
+PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+test-postgres: install
+	@name=shanhuo_test_$$$$_$$RANDOM; \
+	$(BIN)/python .ci/pgdb.py create "$(PG_ADMIN_URL)" $$name || exit 1; \
+	TEST_DATABASE_URL=$$($(BIN)/python .ci/pgdb.py url "$(PG_ADMIN_URL)" $$name) \
+	  $(BIN)/pytest --ignore=tests/delivery; status=$$?; \
+	$(BIN)/python .ci/pgdb.py drop "$(PG_ADMIN_URL)" $$name; exit $$status
+
+# Re-extract the messages after changing user-facing text, then translate the zh_CN catalog.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o marketplace/translations/messages.pot .
+	$(BIN)/pybabel update -N -i marketplace/translations/messages.pot -d marketplace/translations
+
+bench: install
+	@echo "See BENCHMARKS.md for the commands; they are run on purpose, not by CI."
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

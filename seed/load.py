@@ -1,0 +1,414 @@
+"""`flask seed`: load the demo county. Idempotent — every row is found by its natural key first,
+and the generated history is only made when none exists, so a second run changes nothing."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from marketplace.columns import utcnow
+from marketplace.extensions import db
+from marketplace.models import (
+    Address,
+    Batch,
+    Category,
+    ChangeSource,
+    Compensation,
+    CompensationKind,
+    Complaint,
+    ComplaintCategory,
+    ComplaintEvent,
+    ComplaintStatus,
+    Cooperative,
+    County,
+    Driver,
+    Location,
+    LocationKind,
+    LogisticsParameter,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    ParameterChange,
+    ParameterScope,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Plan,
+    PlanStatus,
+    PlanTrigger,
+    Product,
+    ProductStatus,
+    Role,
+    Route,
+    RouteStatus,
+    Stock,
+    StockMovement,
+    Stop,
+    StopKind,
+    StopStatus,
+    Town,
+    User,
+    Vehicle,
+    Village,
+    Warehouse,
+    WindowClass,
+    Zone,
+)
+
+from . import data
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+HISTORY_PREFIX = "SH"
+DEMO_PASSWORD = "shanhuo123"
+
+
+def _get_or_create(model: type, key: dict[str, Any], **fields: Any) -> Any:
+    row = db.session.scalar(sa.select(model).filter_by(**key))
+    if row is None:
+        row = model(**key, **fields)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def _index(model: type, attr: str) -> dict[str, Any]:
+    return {getattr(row, attr): row for row in db.session.scalars(sa.select(model))}
+
+
+def seed_gazetteer() -> None:
+    county = _get_or_create(County, {"code": data.COUNTY["code"]}, **{k: v for k, v in data.COUNTY.items() if k != "code"})
+    for z in data.ZONES:
+        _get_or_create(Zone, {"code": z["code"]}, name_zh=z["name_zh"], name_en=z["name_en"], terrain=z["terrain"])
+    zones = _index(Zone, "code")
+    for t in data.TOWNS:
+        _get_or_create(Town, {"code": t["code"]}, county_id=county.id, zone_id=zones[t["zone"]].id,
+                       name_zh=t["name_zh"], name_en=t["name_en"], lat=t["lat"], lon=t["lon"])
+    towns = _index(Town, "code")
+    for v in data.VILLAGES:
+        _get_or_create(Village, {"code": v["code"]}, town_id=towns[v["town"]].id, zone_id=zones[v["zone"]].id,
+                       name_zh=v["name_zh"], name_en=v["name_en"], lat=v["lat"], lon=v["lon"],
+                       elevation_m=v["elevation_m"])
+
+
+def seed_logistics() -> None:
+    villages, zones = _index(Village, "code"), _index(Zone, "code")
+    for w in data.WAREHOUSES:
+        village = villages[w["village"]]
+        location = _get_or_create(
+            Location, {"code": f"L-{w['code']}"}, kind=LocationKind.WAREHOUSE, name_zh=w["name_zh"],
+            name_en=w["name_en"], village_id=village.id, zone_id=village.zone_id, lat=w["lat"], lon=w["lon"],
+            address_zh=w["address_zh"],
+        )
+        warehouse = db.session.scalar(sa.select(Warehouse).filter_by(code=w["code"]))
+        if warehouse is None:
+            warehouse = Warehouse(code=w["code"], location_id=location.id, zones=[zones[z] for z in w["zones"]])
+            db.session.add(warehouse)
+    db.session.flush()
+    warehouses = _index(Warehouse, "code")
+    for v in data.VEHICLES:
+        driver = _get_or_create(Driver, {"mobile": v["driver_mobile"]}, name=v["driver_name"])
+        _get_or_create(
+            Vehicle, {"plate": v["plate"]}, kind=v["kind"], warehouse_id=warehouses[v["warehouse"]].id,
+            driver_id=driver.id, capacity_weight_g=v["capacity_weight_g"],
+            capacity_volume_cm3=v["capacity_volume_cm3"], speed_kmh=v["speed_kmh"],
+            shift_start=time.fromisoformat(v["shift_start"]), shift_end=time.fromisoformat(v["shift_end"]),
+        )
+    for w in data.WINDOW_CLASSES:
+        _get_or_create(
+            WindowClass, {"code": w["code"]}, hours=w["hours"], fee_fen=w["fee_fen"], name_zh=w["name_zh"],
+            name_en=w["name_en"], compensation_steps=w["compensation"]["steps"],
+            compensation_cap_fen=w["compensation"]["cap_fen"],
+        )
+    # Starting logistics parameters per zone, recorded with provenance "seed".
+    for z in data.ZONES:
+        zone = zones[z["code"]]
+        initial = {"travel_factor": z["travel_factor"], "promise_margin_s": int(round(300 * z["travel_factor"]))}
+        for key, value in initial.items():
+            exists = db.session.scalar(
+                sa.select(LogisticsParameter).filter_by(scope=ParameterScope.ZONE, scope_id=zone.id, key=key)
+            )
+            if exists is None:
+                parameter = LogisticsParameter(scope=ParameterScope.ZONE, scope_id=zone.id, key=key, value=value)
+                parameter.changes.append(ParameterChange(
+                    old_value=None, new_value=value, source=ChangeSource.SEED,
+                    reason=f"initial value for {z['terrain']} terrain",
+                ))
+                db.session.add(parameter)
+
+
+def seed_catalog() -> None:
+    villages = _index(Village, "code")
+    for c in data.COOPERATIVES:
+        village = villages[c["village"]]
+        coop = _get_or_create(
+            Cooperative, {"code": c["code"]}, name_zh=c["name_zh"], name_en=c["name_en"],
+            licence_no=c["licence_no"], village_id=village.id, head_name=c["head_name"],
+            head_mobile=c["head_mobile"], specialty=c["specialty"], founded_on=date.fromisoformat(c["founded"]),
+            description_zh=c["description_zh"], description_en=c["description_en"], status=c["status"],
+            quality_score=c["quality_score"],
+            approved_at=datetime(2024, 3, 1, tzinfo=UTC) if c["status"] == "approved" else None,
+        )
+        _get_or_create(
+            Location, {"code": f"L-{c['code']}"}, kind=LocationKind.COOPERATIVE, name_zh=c["name_zh"],
+            name_en=c["name_en"], village_id=village.id, zone_id=village.zone_id, cooperative_id=coop.id,
+            lat=village.lat, lon=village.lon,
+        )
+    for cat in data.CATEGORIES:
+        _get_or_create(Category, {"slug": cat["slug"]}, name_zh=cat["name_zh"], name_en=cat["name_en"],
+                       icon=cat["icon"], sort=cat["sort"])
+    coops, categories = _index(Cooperative, "code"), _index(Category, "slug")
+    for p in data.PRODUCTS:
+        coop = coops[p["coop"]]
+        product = _get_or_create(
+            Product, {"sku": p["sku"]}, cooperative_id=coop.id, category_id=categories[p["category"]].id,
+            name_zh=p["name_zh"], name_en=p["name_en"], description_zh=p["description_zh"],
+            description_en=p["description_en"], unit_zh=p["unit_zh"], unit_en=p["unit_en"],
+            price_fen=p["price_fen"], weight_g=p["weight_g"], volume_cm3=p["volume_cm3"],
+            shelf_life_days=p["shelf_life_days"], certification_type=p["certification_type"],
+            certification_no=p["certification_no"], handling_flags=list(p["handling"]),
+            featured=p["featured"],
+            status=ProductStatus.ACTIVE if coop.status == "approved" else ProductStatus.PENDING,
+        )
+        _get_or_create(
+            Batch, {"code": f"{p['sku']}-2611"}, product_id=product.id,
+            production_date=date(2026, 11, 2), origin_village_id=villages[p["origin_village"]].id,
+            quantity=400,
+        )
+
+
+def seed_stock() -> None:
+    """Every product is held at its cooperative; about two thirds also sit in warehouses."""
+    rng = random.Random(7)
+    warehouses = db.session.scalars(sa.select(Location).where(Location.kind == LocationKind.WAREHOUSE).order_by(Location.code)).all()
+    coop_sites = {loc.cooperative_id: loc for loc in db.session.scalars(sa.select(Location).where(Location.kind == LocationKind.COOPERATIVE))}
+    for product in db.session.scalars(sa.select(Product).order_by(Product.sku)).all():
+        placements = [(coop_sites[product.cooperative_id], rng.randint(30, 200))]
+        if rng.random() < 0.68:
+            for warehouse in rng.sample(warehouses, rng.randint(1, len(warehouses))):
+                placements.append((warehouse, rng.randint(8, 60)))
+        for location, quantity in placements:
+            exists = db.session.scalar(sa.select(Stock).filter_by(product_id=product.id, location_id=location.id))
+            if exists is None:
+                stock = Stock(product_id=product.id, location_id=location.id, on_hand=quantity, reserved=0)
+                db.session.add(stock)
+                db.session.flush()
+                db.session.add(StockMovement(stock_id=stock.id, delta_on_hand=quantity, reason="seed"))
+
+
+def seed_accounts() -> None:
+    coops = _index(Cooperative, "code")
+    password_hash = generate_password_hash(DEMO_PASSWORD)
+    for a in data.DEMO_ACCOUNTS:
+        _get_or_create(User, {"mobile": a["mobile"]}, name=a["name"], role=Role(a["role"]), password_hash=password_hash,
+                       cooperative_id=coops[a["cooperative"]].id if a["cooperative"] else None)
+    for c in data.COOPERATIVES:  # every cooperative head gets an account
+        _get_or_create(User, {"mobile": c["head_mobile"]}, name=c["head_name"], role=Role.COOP_HEAD,
+                       password_hash=password_hash, cooperative_id=coops[c["code"]].id)
+
+
+def _history_consumers(rng: random.Random, password_hash: str) -> list[tuple[User, Address]]:
+    villages = db.session.scalars(sa.select(Village).order_by(Village.code)).all()
+    people = []
+    for i, name in enumerate(data.CONSUMER_NAMES):
+        user = _get_or_create(User, {"mobile": f"1365780{i:04d}"}, name=name, role=Role.CONSUMER, password_hash=password_hash)
+        village = rng.choice(villages)
+        address = db.session.scalar(sa.select(Address).filter_by(user_id=user.id))
+        if address is None:
+            address = Address(user_id=user.id, village_id=village.id, detail=rng.choice(data.ADDRESS_LINES),
+                              recipient_name=name, recipient_mobile=user.mobile, is_default=True,
+                              lat=village.lat + rng.uniform(-0.002, 0.002), lon=village.lon + rng.uniform(-0.002, 0.002))
+            db.session.add(address)
+            db.session.flush()
+        people.append((user, address))
+    return people
+
+
+def seed_history(days: int, progress: Callable[[Iterable], Iterable]) -> None:
+    """A few hundred delivered orders over the past days, with routes, stops and complaints."""
+    if db.session.scalar(sa.select(sa.func.count()).select_from(Order)):
+        return  # history exists already: never duplicate it
+    rng = random.Random(20261123)
+    people = _history_consumers(rng, generate_password_hash(DEMO_PASSWORD))
+    windows = db.session.scalars(sa.select(WindowClass).order_by(WindowClass.hours)).all()
+    warehouses = db.session.scalars(sa.select(Warehouse).order_by(Warehouse.code)).all()
+    zone_warehouse = {}
+    for w in warehouses:
+        for zone in w.zones:
+            zone_warehouse.setdefault(zone.id, w)
+    stocks = db.session.scalars(sa.select(Stock).join(Stock.product).where(Product.status == ProductStatus.ACTIVE)).all()
+    zone_factor = {p.scope_id: float(p.value) for p in db.session.scalars(
+        sa.select(LogisticsParameter).filter_by(scope=ParameterScope.ZONE, key="travel_factor"))}
+    village_zone = dict(db.session.execute(sa.select(Village.id, Village.zone_id)).all())
+    today = datetime.now(LOCAL).date()
+    serial = 0
+    for day_offset in progress(range(days, 0, -1)):
+        day = today - timedelta(days=day_offset)
+        plans: dict[int, Plan] = {}
+        routes: dict[int, Route] = {}
+        for _ in range(rng.randint(18, 30)):
+            serial += 1
+            user, address = rng.choice(people)
+            zone_id = village_zone[address.village_id]
+            warehouse = zone_warehouse[zone_id]
+            window = rng.choices(windows, weights=[2, 4, 3, 2])[0]
+            placed = datetime.combine(day, time(rng.randint(7, 19), rng.randint(0, 59)), LOCAL).astimezone(UTC)
+            deadline = placed + timedelta(hours=window.hours)
+            # Mostly on time; the hill zones run late more often (what the feedback loop learns).
+            late_chance = 0.03 + 0.12 * (zone_factor.get(zone_id, 1.0) - 1.0)
+            if rng.random() < late_chance:
+                delivered = deadline + timedelta(minutes=rng.randint(5, 90))
+            else:
+                delivered = placed + timedelta(seconds=int(window.hours * 3600 * rng.uniform(0.35, 0.95)))
+            order = Order(
+                number=f"{HISTORY_PREFIX}{day:%Y%m%d}{serial:05d}", user_id=user.id, status=OrderStatus.DELIVERED,
+                payment_method=rng.choice([PaymentMethod.ONLINE, PaymentMethod.ONLINE, PaymentMethod.CASH_ON_DELIVERY]),
+                address_id=address.id, village_id=address.village_id, zone_id=zone_id,
+                recipient_name=address.recipient_name, recipient_mobile=address.recipient_mobile,
+                address_text=address.detail, lat=address.lat, lon=address.lon, window_class_id=window.id,
+                placed_at=placed, deadline_at=deadline, promised_eta_at=deadline - timedelta(minutes=20),
+                warehouse_id=warehouse.id, delivered_at=delivered, subtotal_fen=0,
+                delivery_fee_fen=window.fee_fen, total_fen=0, created_at=placed,
+            )
+            subtotal = 0
+            for stock in rng.sample(stocks, rng.randint(1, 3)):
+                quantity = rng.randint(1, 3)
+                product = stock.product
+                order.lines.append(OrderLine(
+                    product_id=product.id, source_location_id=stock.location_id, product_name_zh=product.name_zh,
+                    product_name_en=product.name_en, unit_price_fen=product.price_fen, quantity=quantity,
+                    line_total_fen=product.price_fen * quantity, weight_g=product.weight_g * quantity,
+                    volume_cm3=product.volume_cm3 * quantity,
+                ))
+                subtotal += product.price_fen * quantity
+            order.subtotal_fen, order.total_fen = subtotal, subtotal + window.fee_fen
+            db.session.add(order)
+            for kind, status, at in (
+                ("placed", OrderStatus.PENDING_PAYMENT, placed),
+                ("confirmed", OrderStatus.CONFIRMED, placed + timedelta(minutes=1)),
+                ("dispatched", OrderStatus.DISPATCHED, delivered - timedelta(minutes=rng.randint(20, 70))),
+                ("delivered", OrderStatus.DELIVERED, delivered),
+            ):
+                order.events.append(OrderEvent(kind=kind, to_status=status.value, created_at=at))
+            db.session.add(Payment(
+                order=order, provider="sandbox" if order.payment_method == PaymentMethod.ONLINE else "cod",
+                provider_ref=f"HIST-{order.number}", amount_fen=order.total_fen, status=PaymentStatus.SUCCEEDED,
+                paid_at=placed + timedelta(minutes=1) if order.payment_method == PaymentMethod.ONLINE else delivered,
+                created_at=placed,
+            ))
+            if order.late_seconds:
+                amount = window.compensation_for(order.late_seconds)
+                if amount:
+                    order.compensations.append(Compensation(
+                        kind=CompensationKind.COUPON, amount_fen=amount, late_seconds=order.late_seconds,
+                        reason="missed delivery guarantee", created_at=delivered,
+                    ))
+            # The delivery record: one plan per warehouse per day, one route per vehicle.
+            plan = plans.get(warehouse.id)
+            if plan is None:
+                start = datetime.combine(day, time(6, 30), LOCAL).astimezone(UTC)
+                plan = Plan(warehouse_id=warehouse.id, status=PlanStatus.SUPERSEDED, trigger=PlanTrigger.SEED,
+                            horizon_start=start, horizon_end=start + timedelta(hours=16), created_at=start)
+                plans[warehouse.id] = plan
+                db.session.add(plan)
+            vehicle = rng.choice(warehouse.vehicles)
+            route = routes.get(vehicle.id)
+            if route is None:
+                route = Route(plan=plan, vehicle_id=vehicle.id, status=RouteStatus.DONE, start_at=plan.horizon_start,
+                              end_at=plan.horizon_end)
+                routes[vehicle.id] = route
+                db.session.add(route)
+            planned = min(delivered - timedelta(minutes=rng.randint(-10, 25)), deadline - timedelta(minutes=5))
+            route.stops.append(Stop(
+                sequence=len(route.stops) + 1, kind=StopKind.DELIVERY, order=order, lat=order.lat, lon=order.lon,
+                deadline_at=deadline, planned_arrival_at=planned, planned_departure_at=planned + timedelta(minutes=4),
+                actual_arrival_at=delivered, actual_departure_at=delivered + timedelta(minutes=4),
+                status=StopStatus.DONE,
+                proof={"kind": "name", "value": order.recipient_name, "at": delivered.isoformat()},
+            ))
+            if order.late_seconds and rng.random() < 0.5:
+                _history_complaint(order, route, vehicle.id, ComplaintCategory.LATE, rng)
+            elif rng.random() < 0.02:
+                _history_complaint(order, route, vehicle.id, rng.choice(
+                    [ComplaintCategory.DAMAGED, ComplaintCategory.QUALITY, ComplaintCategory.MISSING_ITEM]), rng)
+        for plan in plans.values():
+            plan.vehicles_used = len([r for r in routes.values() if r.plan is plan])
+        db.session.flush()
+
+
+def _history_complaint(order: Order, route: Route, vehicle_id: int, category: ComplaintCategory,
+                       rng: random.Random) -> None:
+    filed = order.delivered_at + timedelta(minutes=rng.randint(10, 300))
+    recent = utcnow() - filed < timedelta(days=2)
+    product = order.lines[0].product
+    complaint = Complaint(
+        number=f"CP{order.number[2:]}", order=order, user_id=order.user_id, category=category,
+        status=ComplaintStatus.OPEN if recent else ComplaintStatus.RESOLVED,
+        description={"late": "说好的时间没送到。", "damaged": "包装破了，东西有损坏。",
+                     "quality": "味道和以前买的不一样。", "missing_item": "少了一袋。"}.get(category.value, "其他问题"),
+        route_id=route.id, vehicle_id=vehicle_id, cooperative_id=product.cooperative_id if product else None,
+        product_id=order.lines[0].product_id, created_at=filed,
+        first_response_due_at=filed + timedelta(hours=2), resolution_due_at=filed + timedelta(hours=24),
+        first_responded_at=None if recent else filed + timedelta(minutes=40),
+        resolved_at=None if recent else filed + timedelta(hours=6),
+        resolution="" if recent else "已致歉并发放补偿券。",
+    )
+    complaint.events.append(ComplaintEvent(kind="filed", to_status="open", created_at=filed))
+    if not recent:
+        complaint.events.append(ComplaintEvent(kind="resolved", from_status="open", to_status="resolved",
+                                               created_at=filed + timedelta(hours=6)))
+    db.session.add(complaint)
+
+
+COUNTED = (County, Zone, Town, Village, Warehouse, Location, Vehicle, Driver, WindowClass, Cooperative, Category,
+           Product, Batch, Stock, User, Address, Order, OrderLine, OrderEvent, Payment, Compensation, Plan, Route,
+           Stop, Complaint, LogisticsParameter, ParameterChange)
+
+
+def row_counts() -> dict[str, int]:
+    return {m.__tablename__: int(db.session.scalar(sa.select(sa.func.count()).select_from(m))) for m in COUNTED}
+
+
+def seed_all(history_days: int = 14, progress: bool = True) -> dict[str, int]:
+    """Load everything, in one transaction per step, and return the row counts."""
+
+    steps = [
+        ("gazetteer", seed_gazetteer),
+        ("warehouses & fleet", seed_logistics),
+        ("cooperatives & products", seed_catalog),
+        ("stock", seed_stock),
+        ("accounts", seed_accounts),
+    ]
+    if progress:
+        with click.progressbar(steps, label="Seeding the demo county", item_show_func=lambda s: s and s[0]) as items:
+            for _, step in items:
+                step()
+                db.session.commit()
+    else:
+        for _, step in steps:
+            step()
+            db.session.commit()
+
+    def history_bar(items: Iterable) -> Iterable:
+        if not progress:
+            yield from items
+            return
+        with click.progressbar(list(items), label="Historical orders") as inner:
+            yield from inner
+
+    seed_history(history_days, history_bar)
+    db.session.commit()
+    return row_counts()
+
+
+def print_demo_accounts() -> None:
+    click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD})")
+    for a in data.DEMO_ACCOUNTS:
+        click.echo(f"  {a['role']:<16} {a['mobile']}  {a['name']}")
