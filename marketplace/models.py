@@ -1,4 +1,50 @@
 """Imports every area's models so that metadata (and Alembic) sees the whole schema."""
+# ruff: noqa: F401
 
+from .admin.models import AuditLog
+from .auth.models import ApiToken, Role, User
+from .cart.models import Cart, CartItem
+from .catalog.models import Batch, Category, CertificationType, Product, ProductStatus
+from .complaints.models import Complaint, ComplaintCategory, ComplaintEvent, ComplaintStatus
+from .coop.models import Cooperative, CooperativeStatus, Specialty
+from .dispatch.models import (
+    Alert,
+    AlertSeverity,
+    Plan,
+    PlanEvent,
+    PlanStatus,
+    PlanTrigger,
+    Replenishment,
+    Route,
+    RouteStatus,
+    Stop,
+    StopKind,
+    StopStatus,
+    UnassignedOrder,
+)
+from .geo.models import Address, County, Terrain, Town, Village, Zone
+from .inventory.models import Location, LocationKind, Stock, StockMovement
+from .logistics.models import (
+    ChangeSource,
+    Driver,
+    LogisticsParameter,
+    ParameterChange,
+    ParameterScope,
+    Vehicle,
+    VehicleKind,
+    Warehouse,
+    WindowClass,
+)
+from .orders.models import (
+    Compensation,
+    CompensationKind,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    PaymentMethod,
+)
+from .payments.models import Payment, PaymentCallback, PaymentStatus, Refund, RefundStatus
+from .reports.models import StatisticsReport
 
 __all__ = [name for name in dir() if name[0].isupper()]
