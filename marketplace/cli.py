@@ -19,6 +19,33 @@ def init_app(app: Flask) -> None:
         for table, n in counts.items():
             click.echo(f"  {table:<{width}}  {n}")
 
+    @app.cli.command("plan")
+    @click.option("--warehouse", "codes", multiple=True, help="Warehouse code (e.g. W-MG); default: all.")
+    @click.option("--seconds", default=5.0, show_default=True, help="Solver time limit per warehouse.")
+    def plan_command(codes: tuple[str, ...], seconds: float) -> None:
+        """Plan routes from the database and store them as each warehouse's active plan."""
+        import sqlalchemy as sa
+
+        from .dispatch.models import PlanTrigger
+        from .extensions import db
+        from .logistics.models import Warehouse
+        from .planning import services
+
+        query = sa.select(Warehouse).order_by(Warehouse.code)
+        if codes:
+            query = query.where(Warehouse.code.in_(codes))
+        warehouses = db.session.scalars(query).all()
+        unknown = set(codes) - {w.code for w in warehouses}
+        if unknown:
+            raise click.BadParameter(f"unknown warehouse {', '.join(sorted(unknown))}", param_hint="--warehouse")
+        for warehouse in warehouses:
+            plan = services.plan_warehouse(warehouse.id, seconds=seconds, trigger=PlanTrigger.CLI)
+            click.echo(
+                f"{warehouse.code}: plan #{plan.id}  orders {plan.stats['orders']}  vehicles {plan.vehicles_used}"
+                f"  {plan.distance_m / 1000:.1f} km  unassigned {plan.stats['unassigned']}"
+                f"{'  (fallback)' if plan.fallback else ''}  {plan.solve_seconds:.1f} s"
+            )
+
     @app.cli.command("demo-accounts")
     def demo_accounts_command() -> None:
         """Print the demo accounts of every role."""

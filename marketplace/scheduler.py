@@ -40,6 +40,8 @@ def build_scheduler(app: Flask) -> BackgroundScheduler:
 
 
 def init_app(app: Flask) -> None:
+    if not any(job_id == "replan" for job_id, _, _ in JOBS):
+        register_job("replan", "marketplace.planning.services:replan_all", minutes=app.config["REPLAN_MINUTES"])
     if not app.config["SCHEDULER_ENABLED"] or app.config["TESTING"]:
         return
     scheduler = build_scheduler(app)

@@ -267,29 +267,11 @@ def seed_history(days: int, progress: Callable[[Iterable], Iterable]) -> None:
                 delivered = deadline + timedelta(minutes=rng.randint(5, 90))
             else:
                 delivered = placed + timedelta(seconds=int(window.hours * 3600 * rng.uniform(0.35, 0.95)))
-            order = Order(
-                number=f"{HISTORY_PREFIX}{day:%Y%m%d}{serial:05d}", user_id=user.id, status=OrderStatus.DELIVERED,
-                payment_method=rng.choice([PaymentMethod.ONLINE, PaymentMethod.ONLINE, PaymentMethod.CASH_ON_DELIVERY]),
-                address_id=address.id, village_id=address.village_id, zone_id=zone_id,
-                recipient_name=address.recipient_name, recipient_mobile=address.recipient_mobile,
-                address_text=address.detail, lat=address.lat, lon=address.lon, window_class_id=window.id,
-                placed_at=placed, deadline_at=deadline, promised_eta_at=deadline - timedelta(minutes=20),
-                warehouse_id=warehouse.id, delivered_at=delivered, subtotal_fen=0,
-                delivery_fee_fen=window.fee_fen, total_fen=0, created_at=placed,
+            order = _make_order(
+                rng, f"{HISTORY_PREFIX}{day:%Y%m%d}{serial:05d}", user, address, zone_id, window, placed,
+                warehouse, rng.sample(stocks, rng.randint(1, 3)), OrderStatus.DELIVERED,
             )
-            subtotal = 0
-            for stock in rng.sample(stocks, rng.randint(1, 3)):
-                quantity = rng.randint(1, 3)
-                product = stock.product
-                order.lines.append(OrderLine(
-                    product_id=product.id, source_location_id=stock.location_id, product_name_zh=product.name_zh,
-                    product_name_en=product.name_en, unit_price_fen=product.price_fen, quantity=quantity,
-                    line_total_fen=product.price_fen * quantity, weight_g=product.weight_g * quantity,
-                    volume_cm3=product.volume_cm3 * quantity,
-                ))
-                subtotal += product.price_fen * quantity
-            order.subtotal_fen, order.total_fen = subtotal, subtotal + window.fee_fen
-            db.session.add(order)
+            order.delivered_at = delivered
             for kind, status, at in (
                 ("placed", OrderStatus.PENDING_PAYMENT, placed),
                 ("confirmed", OrderStatus.CONFIRMED, placed + timedelta(minutes=1)),
@@ -340,6 +322,74 @@ def seed_history(days: int, progress: Callable[[Iterable], Iterable]) -> None:
                     [ComplaintCategory.DAMAGED, ComplaintCategory.QUALITY, ComplaintCategory.MISSING_ITEM]), rng)
         for plan in plans.values():
             plan.vehicles_used = len([r for r in routes.values() if r.plan is plan])
+        db.session.flush()
+    _open_orders(rng, people, windows, zone_warehouse, village_zone, serial)
+
+
+def _make_order(rng: random.Random, number: str, user: User, address: Address, zone_id: int,
+                window: WindowClass, placed: datetime, warehouse: Warehouse, stocks: list[Stock],
+                status: OrderStatus) -> Order:
+    order = Order(
+        number=number, user_id=user.id, status=status,
+        payment_method=rng.choice([PaymentMethod.ONLINE, PaymentMethod.ONLINE, PaymentMethod.CASH_ON_DELIVERY]),
+        address_id=address.id, village_id=address.village_id, zone_id=zone_id,
+        recipient_name=address.recipient_name, recipient_mobile=address.recipient_mobile,
+        address_text=address.detail, lat=address.lat, lon=address.lon, window_class_id=window.id,
+        placed_at=placed, deadline_at=placed + timedelta(hours=window.hours),
+        promised_eta_at=placed + timedelta(hours=window.hours) - timedelta(minutes=20),
+        warehouse_id=warehouse.id, subtotal_fen=0, delivery_fee_fen=window.fee_fen, total_fen=0, created_at=placed,
+    )
+    subtotal = 0
+    for stock in stocks:
+        quantity = rng.randint(1, 3)
+        product = stock.product
+        order.lines.append(OrderLine(
+            product_id=product.id, source_location_id=stock.location_id, product_name_zh=product.name_zh,
+            product_name_en=product.name_en, unit_price_fen=product.price_fen, quantity=quantity,
+            line_total_fen=product.price_fen * quantity, weight_g=product.weight_g * quantity,
+            volume_cm3=product.volume_cm3 * quantity,
+        ))
+        subtotal += product.price_fen * quantity
+    order.subtotal_fen, order.total_fen = subtotal, subtotal + window.fee_fen
+    db.session.add(order)
+    return order
+
+
+def _open_orders(rng: random.Random, people: list[tuple[User, Address]], windows: list[WindowClass],
+                 zone_warehouse: dict[int, Warehouse], village_zone: dict[int, int], serial: int) -> None:
+    """Orders placed in the last hour and not yet delivered, so the planner has work today.
+
+    Goods come from the order's warehouse where it holds them, otherwise from the cooperative
+    (those orders need a pickup). Their units are reserved on the stock rows.
+    """
+    now = utcnow()
+    for _ in range(36):
+        serial += 1
+        user, address = rng.choice(people)
+        zone_id = village_zone[address.village_id]
+        warehouse = zone_warehouse[zone_id]
+        window = rng.choices(windows, weights=[2, 4, 3, 2])[0]
+        placed = now - timedelta(minutes=rng.randint(1, 60))
+        candidates = db.session.scalars(
+            sa.select(Stock).join(Stock.product).where(
+                Product.status == ProductStatus.ACTIVE, Stock.on_hand - Stock.reserved >= 3,
+                Stock.location_id.in_([warehouse.location_id]) if rng.random() < 0.75
+                else Stock.location_id.in_(sa.select(Location.id).where(Location.kind == LocationKind.COOPERATIVE)),
+            )
+        ).all()
+        if not candidates:
+            continue
+        lines = rng.sample(candidates, 1 if rng.random() < 0.6 else min(2, len(candidates)))
+        if len({s.location_id for s in lines}) > 1:
+            lines = lines[:1]
+        order = _make_order(rng, f"{HISTORY_PREFIX}{placed.astimezone(LOCAL):%Y%m%d}{serial:05d}", user, address,
+                            zone_id, window, placed, warehouse, lines, OrderStatus.CONFIRMED)
+        for line, stock in zip(order.lines, lines, strict=True):
+            stock.reserved += line.quantity
+            db.session.add(StockMovement(stock=stock, delta_reserved=line.quantity, reason="reserve", order=order))
+        order.events.append(OrderEvent(kind="placed", to_status=OrderStatus.PENDING_PAYMENT.value, created_at=placed))
+        order.events.append(OrderEvent(kind="confirmed", to_status=OrderStatus.CONFIRMED.value,
+                                       created_at=placed + timedelta(minutes=1)))
         db.session.flush()
 
 

@@ -167,6 +167,8 @@ class PlanEvent(db.Model):
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    plan = relationship(Plan)
+
 
 class AlertSeverity(enum.StrEnum):
     INFO = "info"
@@ -189,3 +191,6 @@ class Alert(TimestampMixin, db.Model):
     message: Mapped[str] = mapped_column(sa.String(300))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    plan = relationship(Plan)
+    order = relationship("Order")

@@ -76,3 +76,6 @@ class StockMovement(TimestampMixin, db.Model):
     batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("batches.id"))
     actor_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(sa.String(200), default="")
+
+    stock = relationship(Stock)
+    order = relationship("Order")

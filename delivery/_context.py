@@ -1,0 +1,292 @@
+"""Compiled form of a :class:`Problem` shared by the solver, the fallback and the promise index.
+
+Not part of the public API. (The checker in :mod:`delivery.check` deliberately does not use
+it.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from delivery.matrix import UNREACHABLE, TravelMatrix
+from delivery.model import (
+    REASONS,
+    Order,
+    OrderKind,
+    Problem,
+    Role,
+    Route,
+    StopRef,
+    Unassigned,
+    Vehicle,
+    Visit,
+)
+from delivery.validate import validate
+
+
+@dataclass(slots=True)
+class StopInfo:
+    ref: StopRef
+    order: Order
+    loc: int
+    ready: int
+    due: int
+    service: int
+    dw: int  # signed load change (weight)
+    dv: int  # signed load change (volume)
+    initial: bool  # its goods are on board when the route starts (depot delivery, on board)
+    committed: bool  # locked or on board: must be visited, deadline is soft
+
+
+@dataclass(slots=True)
+class VehicleInfo:
+    vehicle: Vehicle
+    index: int
+    origin: int
+    depot: int
+    start_time: int
+    shift_end: int
+    cap_w: int
+    cap_v: int
+    speed: float
+    fixed_cost: int
+    locked: list[StopRef] = field(default_factory=list)
+
+
+BIG_VOLUME = 10**15
+
+
+class Context:
+    """Matrices, stop nodes and eligibility of a validated problem."""
+
+    def __init__(self, problem: Problem, matrix: TravelMatrix | None = None):
+        validate(problem)
+        self.problem = problem
+        self.matrix = matrix if matrix is not None else problem.travel_matrix()
+        locs = problem.locations
+        self.loc_index = problem.location_index
+        self.dist = np.asarray(self.matrix.distances(locs, locs), dtype=np.int64)
+        self._dur: dict[float, np.ndarray] = {}
+        self.horizon = max([v.shift_end for v in problem.vehicles] + [problem.now + 1, 1])
+        self.vehicles: list[VehicleInfo] = []
+        for i, v in enumerate(problem.vehicles):
+            self.vehicles.append(
+                VehicleInfo(
+                    vehicle=v,
+                    index=i,
+                    origin=self.loc_index[v.origin],
+                    depot=self.loc_index[v.depot],
+                    start_time=v.start_time,
+                    shift_end=v.shift_end,
+                    cap_w=v.capacity_weight,
+                    cap_v=BIG_VOLUME if v.capacity_volume is None else v.capacity_volume,
+                    speed=float(v.speed_kmh),
+                    fixed_cost=0,
+                    locked=list(v.locked_stops),
+                )
+            )
+        self.carrier: dict[str, int] = {}
+        self.locked_on: dict[str, int] = {}
+        for vi in self.vehicles:
+            for oid in vi.vehicle.onboard:
+                self.carrier[oid] = vi.index
+            for ref in vi.locked:
+                self.locked_on[ref.order_id] = vi.index
+
+        self.stops: dict[StopRef, StopInfo] = {}
+        self.order_stops: dict[str, list[StopRef]] = {}
+        for o in problem.orders:
+            refs = []
+            committed = o.id in self.carrier or o.id in self.locked_on
+            if o.has_pickup_stop and o.id not in self.carrier:
+                lo, hi = o.pickup_window
+                pl = problem.locations[self.loc_index[o.pickup]]  # type: ignore[index]
+                ref = StopRef(o.id, Role.PICKUP)
+                self.stops[ref] = StopInfo(
+                    ref,
+                    o,
+                    self.loc_index[pl.id],
+                    lo,
+                    self._due(hi),
+                    o.pickup_service + pl.service_time,
+                    o.weight,
+                    o.volume,
+                    False,
+                    committed,
+                )
+                refs.append(ref)
+            lo, hi = o.delivery_window
+            dl = problem.locations[self.loc_index[o.delivery]]
+            ref = StopRef(o.id, Role.DELIVERY)
+            initial = o.kind is OrderKind.DELIVERY or o.id in self.carrier
+            self.stops[ref] = StopInfo(
+                ref,
+                o,
+                self.loc_index[dl.id],
+                lo,
+                self._due(hi),
+                o.delivery_service + dl.service_time,
+                -o.weight,
+                -o.volume,
+                initial,
+                committed,
+            )
+            refs.append(ref)
+            self.order_stops[o.id] = refs
+
+        self.eligible: dict[str, list[int]] = {o.id: self._eligible(o) for o in problem.orders}
+        self._fixed_costs()
+
+    # -- matrices -----------------------------------------------------------------------
+    def _due(self, hi: int | None) -> int:
+        return self.horizon if hi is None else min(hi, self.horizon)
+
+    def dur(self, speed: float) -> np.ndarray:
+        m = self._dur.get(speed)
+        if m is None:
+            locs = self.problem.locations
+            m = np.asarray(self.matrix.durations(locs, locs, speed), dtype=np.int64)
+            self._dur[speed] = m
+        return m
+
+    def _eligible(self, o: Order) -> list[int]:
+        if o.id in self.carrier:
+            return [self.carrier[o.id]]
+        if o.id in self.locked_on:
+            return [self.locked_on[o.id]]
+        out = []
+        for vi in self.vehicles:
+            if o.pinned_vehicle is not None and vi.vehicle.id != o.pinned_vehicle:
+                continue
+            if o.kind is OrderKind.DELIVERY:
+                source = self.loc_index[o.pickup] if o.pickup is not None else vi.depot
+                if vi.origin != source:
+                    continue
+            out.append(vi.index)
+        return out
+
+    def _fixed_costs(self) -> None:
+        d = self.dist
+        finite = d[d < UNREACHABLE]
+        dmax = int(finite.max()) if finite.size else 1
+        n_nodes = len(self.stops) + len(self.vehicles)
+        self.distance_bound = max(1, dmax) * max(1, n_nodes) * 2
+        default = self.problem.vehicle_fixed_cost
+        if default is None:
+            default = self.distance_bound + 1
+        for vi in self.vehicles:
+            fc = vi.vehicle.fixed_cost
+            vi.fixed_cost = default if fc is None else fc
+        total_fixed = sum(vi.fixed_cost for vi in self.vehicles)
+        self.drop_penalty = min(10 * (total_fixed + self.distance_bound) + 10**6, 2**52)
+
+    # -- diagnostics ----------------------------------------------------------------------
+    def diagnose(self, order_id: str) -> str | None:
+        """Why this order cannot be served even alone; None if one vehicle could do it alone."""
+        o = self.problem.order_by_id[order_id]
+        vs = self.eligible[order_id]
+        if not vs:
+            return "no_vehicle"
+        if o.deadline is not None and o.deadline < self.problem.now:
+            return "deadline_passed"
+        vs = [
+            v
+            for v in vs
+            if o.weight <= self.vehicles[v].cap_w and o.volume <= self.vehicles[v].cap_v
+        ]
+        if not vs:
+            return "capacity"
+        refs = self.order_stops[order_id]
+        reachable = []
+        for v in vs:
+            vi = self.vehicles[v]
+            path = [vi.origin] + [self.stops[r].loc for r in refs] + [vi.depot]
+            if all(self.dist[a, b] < UNREACHABLE for a, b in zip(path, path[1:], strict=False)):
+                reachable.append(v)
+        if not reachable:
+            return "unreachable"
+        in_time = False
+        for v in reachable:
+            vi = self.vehicles[v]
+            dur = self.dur(vi.speed)
+            t, here, ok = vi.start_time, vi.origin, True
+            for r in refs:
+                s = self.stops[r]
+                t = max(t + int(dur[here, s.loc]), s.ready)
+                if t > s.due:
+                    ok = False
+                    break
+                t += s.service
+                here = s.loc
+            if not ok:
+                continue
+            in_time = True
+            if t + int(dur[here, vi.depot]) <= vi.shift_end:
+                return None
+        return "shift_ends" if in_time else "no_vehicle_reaches_in_time"
+
+    def unassigned(self, order_id: str, code: str | None = None) -> Unassigned:
+        if code is None:
+            code = self.diagnose(order_id) or (
+                "not_scheduled" if self.problem.order_by_id[order_id].optional else "fleet_busy"
+            )
+        return Unassigned(order_id, code, REASONS[code])
+
+    # -- schedules ------------------------------------------------------------------------
+    def schedule(self, v: int, refs: list[StopRef]) -> Route:
+        """Earliest-time schedule of vehicle ``v`` visiting ``refs`` (start/end added)."""
+        vi = self.vehicles[v]
+        dur = self.dur(vi.speed)
+        locs = self.problem.locations
+        infos = [self.stops[r] for r in refs]
+        load_w = sum(-s.dw for s in infos if s.initial)
+        load_v = sum(-s.dv for s in infos if s.initial)
+        locked = set(vi.locked)
+        t = vi.start_time
+        visits = [Visit(Role.START, locs[vi.origin].id, None, t, t, t, None, load_w, load_v)]
+        here, dist = vi.origin, 0
+        for s in infos:
+            arrival = t + int(dur[here, s.loc])
+            dist += int(self.dist[here, s.loc])
+            start = max(arrival, s.ready)
+            load_w += s.dw
+            load_v += s.dv
+            deadline = s.order.deadline if s.ref.role == Role.DELIVERY else s.order.pickup_due
+            if s.ref.role == Role.PICKUP and deadline is None:
+                deadline = s.order.deadline
+            visits.append(
+                Visit(
+                    s.ref.role,
+                    locs[s.loc].id,
+                    s.order.id,
+                    arrival,
+                    start,
+                    start + s.service,
+                    deadline,
+                    load_w,
+                    load_v,
+                    s.ref in locked,
+                    max(0, start - s.due),
+                )
+            )
+            t, here = start + s.service, s.loc
+        arrival = t + int(dur[here, vi.depot])
+        dist += int(self.dist[here, vi.depot])
+        visits.append(
+            Visit(
+                Role.END,
+                locs[vi.depot].id,
+                None,
+                arrival,
+                arrival,
+                arrival,
+                vi.shift_end,
+                load_w,
+                load_v,
+                False,
+                max(0, arrival - vi.shift_end),
+            )
+        )
+        return Route(vi.vehicle.id, tuple(visits), dist, arrival - vi.start_time)

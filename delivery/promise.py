@@ -1,0 +1,376 @@
+"""Delivery-window quotes against the current plan.
+
+A window class is offered only if the new order can be inserted into the current plan (its
+pickup, if any, then its delivery) without breaking any later stop's deadline, a capacity or a
+shift, and reach the address by ``now + window`` after the zone's safety margin. Build a
+:class:`PromiseIndex` once per plan (per-route slack arrays); each :meth:`PromiseIndex.quote`
+is then a few vectorised checks per route. :meth:`PromiseIndex.commit` re-verifies the chosen
+insertion from scratch and returns the updated problem and plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from delivery._context import Context
+from delivery.check import check
+from delivery.errors import InsertionError, ProblemError
+from delivery.insertion import Candidates, RouteState
+from delivery.model import REASONS, Location, Order, OrderKind, Plan, Problem, Role, StopRef
+
+
+@dataclass(frozen=True)
+class WindowClass:
+    """A guaranteed delivery window: deadline = order time + ``seconds``."""
+
+    code: str
+    seconds: int
+    fee_fen: int = 0
+
+
+DEFAULT_WINDOW_CLASSES: tuple[WindowClass, ...] = (
+    WindowClass("2h", 2 * 3600),
+    WindowClass("6h", 6 * 3600),
+    WindowClass("12h", 12 * 3600),
+    WindowClass("18h", 18 * 3600),
+)
+
+
+@dataclass(frozen=True)
+class Insertion:
+    """Where the new order goes: indices into the vehicle's stop list (before insertion)."""
+
+    vehicle_id: str
+    pickup_index: int | None
+    delivery_index: int
+    eta: int  # planned arrival at the delivery address (s from the epoch)
+    added_distance: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    window: str
+    feasible: bool
+    deadline: int
+    fee_fen: int
+    eta: int | None = None  # earliest planned arrival among feasible insertions
+    reason_code: str | None = None
+    reason: str = ""
+    insertion: Insertion | None = None
+
+
+def _classes(window_classes: Iterable[WindowClass | tuple]) -> list[WindowClass]:
+    out = []
+    for c in window_classes:
+        out.append(c if isinstance(c, WindowClass) else WindowClass(*c))
+    return out
+
+
+class PromiseIndex:
+    """Per-route slack arrays of one plan, for fast quotes."""
+
+    def __init__(self, problem: Problem, plan: Plan):
+        self.problem = problem
+        self.plan = plan
+        self.ctx = ctx = Context(problem)
+        self.matrix = ctx.matrix
+        by_vehicle = {r.vehicle_id: r for r in plan.routes}
+        self.states: list[RouteState] = []
+        for v, vi in enumerate(ctx.vehicles):
+            route = by_vehicle.get(vi.vehicle.id)
+            refs = []
+            if route is not None:
+                refs = [StopRef(x.order_id or "", Role(x.role)) for x in route.stops]
+            self.states.append(RouteState(ctx, v, refs))
+        self.speeds = sorted({vi.speed for vi in ctx.vehicles})
+
+    # -- vectors between the route positions and a (possibly new) location ------------------
+    def _location(self, loc_id: str | None, extra: dict[str, Location], field: str) -> Location:
+        if loc_id is None:
+            raise ProblemError(field, "missing location")
+        i = self.ctx.loc_index.get(loc_id)
+        if i is not None:
+            return self.problem.locations[i]
+        if loc_id in extra:
+            return extra[loc_id]
+        raise ProblemError(field, f"unknown location id {loc_id!r}")
+
+    def _vectors(self, x: Location) -> dict[float | str, tuple[np.ndarray, np.ndarray]]:
+        """(to_x, from_x) over all problem locations, per speed, and distances under 'd'."""
+        locs = self.problem.locations
+        i = self.ctx.loc_index.get(x.id)
+        out: dict[float | str, tuple[np.ndarray, np.ndarray]] = {}
+        if i is not None and self.problem.locations[i] == x:
+            out["d"] = (self.ctx.dist[:, i], self.ctx.dist[i, :])
+            for s in self.speeds:
+                m = self.ctx.dur(s)
+                out[s] = (m[:, i], m[i, :])
+            return out
+        out["d"] = (
+            np.asarray(self.matrix.distances(locs, [x]))[:, 0],
+            np.asarray(self.matrix.distances([x], locs))[0, :],
+        )
+        for s in self.speeds:
+            out[s] = (
+                np.asarray(self.matrix.durations(locs, [x], s))[:, 0],
+                np.asarray(self.matrix.durations([x], locs, s))[0, :],
+            )
+        return out
+
+    def _eligible(self, order: Order) -> list[int]:
+        out = []
+        for v, vi in enumerate(self.ctx.vehicles):
+            if order.pinned_vehicle is not None and vi.vehicle.id != order.pinned_vehicle:
+                continue
+            if order.kind is OrderKind.DELIVERY:
+                source = (
+                    self.ctx.loc_index.get(order.pickup) if order.pickup is not None else vi.depot
+                )
+                if vi.origin != source:
+                    continue
+            out.append(v)
+        return out
+
+    def candidates(
+        self,
+        order: Order,
+        due: int,
+        *,
+        now: int,
+        locations: Sequence[Location] = (),
+    ) -> list[tuple[int, Candidates]]:
+        """Feasible insertions per vehicle for ``order`` with delivery deadline ``due``."""
+        extra = {loc.id: loc for loc in locations}
+        dloc = self._location(order.delivery, extra, "order.delivery")
+        dvec = self._vectors(dloc)
+        d_service = order.delivery_service + dloc.service_time
+        d_ready = max(order.delivery_window[0], now)
+        out = []
+        if order.kind is OrderKind.DELIVERY:
+            for v in self._eligible(order):
+                st = self.states[v]
+                to_x, from_x = dvec[st.vi.speed]
+                dto, dfrom = dvec["d"]
+                c = st.insert_delivery(
+                    to_x[st.loc], from_x[st.loc], dto[st.loc], dfrom[st.loc],
+                    d_ready, due, d_service, order.weight, order.volume, now=now,
+                )  # fmt: skip
+                if len(c):
+                    out.append((v, c))
+            return out
+        ploc = self._location(order.pickup, extra, "order.pickup")
+        pvec = self._vectors(ploc)
+        p_service = order.pickup_service + ploc.service_time
+        p_ready, p_due = order.pickup_window
+        p_due = due if p_due is None else min(p_due, due)
+        pd_dist = int(np.asarray(self.matrix.distances([ploc], [dloc]))[0, 0])
+        pd_time = {
+            s: int(np.asarray(self.matrix.durations([ploc], [dloc], s))[0, 0]) for s in self.speeds
+        }
+        for v in self._eligible(order):
+            st = self.states[v]
+            s = st.vi.speed
+            p = (
+                pvec[s][0][st.loc], pvec[s][1][st.loc], pvec["d"][0][st.loc], pvec["d"][1][st.loc],
+                max(p_ready, now), p_due, p_service,
+            )  # fmt: skip
+            d = (
+                dvec[s][0][st.loc], dvec[s][1][st.loc], dvec["d"][0][st.loc], dvec["d"][1][st.loc],
+                d_ready, due, d_service,
+            )  # fmt: skip
+            c = st.insert_pair(p, d, pd_time[s], pd_dist, order.weight, order.volume, now=now)
+            if len(c):
+                out.append((v, c))
+        return out
+
+    def quote(
+        self,
+        order: Order,
+        window_classes: Iterable[WindowClass | tuple] = DEFAULT_WINDOW_CLASSES,
+        *,
+        now: int,
+        margin_seconds: int = 0,
+        margin_factor: float = 1.0,
+        locations: Sequence[Location] = (),
+    ) -> list[Quote]:
+        """One :class:`Quote` per window class for ``order`` placed at ``now``.
+
+        ``order.deadline`` is ignored (each class sets it). The zone's learned safety margin
+        applies to the new stop: a class is feasible if
+        ``now + (eta - now) * margin_factor + margin_seconds <= now + class.seconds``.
+        ``locations`` supplies the new order's address (and cooperative) when they are not
+        in the plan's problem.
+        """
+        classes = _classes(window_classes)
+        if not classes:
+            return []
+        latest_deadline = now + max(c.seconds for c in classes)
+        per_vehicle = self.candidates(order, latest_deadline, now=now, locations=locations)
+        flat: list[tuple[int, int, int, int, int, int]] = []  # eta_eff, cost, v, i, j, eta
+        for v, c in per_vehicle:
+            eta_eff = now + np.ceil((c.eta - now) * margin_factor).astype(np.int64)
+            eta_eff += margin_seconds
+            flat.extend(
+                zip(
+                    eta_eff.tolist(), c.cost.tolist(), [v] * len(c), c.i.tolist(),
+                    c.j.tolist(), c.eta.tolist(), strict=True,
+                )
+            )  # fmt: skip
+        quotes = []
+        empty_reason = None if flat else self._why_not(order, now, latest_deadline, locations)
+        for cls in classes:
+            deadline = now + cls.seconds
+            ok = [f for f in flat if f[0] <= deadline]
+            if not ok:
+                code = empty_reason or "no_vehicle_reaches_in_time"
+                earliest = min((f[5] for f in flat), default=None)
+                quotes.append(
+                    Quote(cls.code, False, deadline, cls.fee_fen, earliest, code, REASONS[code])
+                )
+                continue
+            # cheapest insertion that keeps this class; ETA reported is the earliest possible
+            _, cost, v, i, j, eta = min(ok, key=lambda f: (f[1], f[0]))
+            earliest = min(f[5] for f in ok)
+            st = self.states[v]
+            ins = Insertion(
+                st.vi.vehicle.id, None if order.kind is OrderKind.DELIVERY else i, j, eta, cost
+            )
+            quotes.append(Quote(cls.code, True, deadline, cls.fee_fen, earliest, None, "", ins))
+        return quotes
+
+    def _why_not(self, order: Order, now: int, due: int, locations: Sequence[Location]) -> str:
+        elig = self._eligible(order)
+        if not elig:
+            return "no_vehicle"
+        vis = self.ctx.vehicles
+        if all(order.weight > vis[v].cap_w or order.volume > vis[v].cap_v for v in elig):
+            return "capacity"
+        extra = {loc.id: loc for loc in locations}
+        dloc = self._location(order.delivery, extra, "order.delivery")
+        vec = self._vectors(dloc)
+        if all(vec["d"][0][vis[v].depot] >= 10**9 for v in elig):
+            return "unreachable"
+        if all(vis[v].shift_end <= now for v in elig):
+            return "shift_ends"
+        return "fleet_busy"
+
+    # -- commit -------------------------------------------------------------------------------
+    def commit(
+        self,
+        order: Order,
+        insertion: Insertion,
+        *,
+        now: int,
+        locations: Sequence[Location] = (),
+        margin_seconds: int = 0,
+        margin_factor: float = 1.0,
+    ) -> tuple[Problem, Plan]:
+        """Insert ``order`` (with its promised ``deadline`` set) as ``insertion`` says.
+
+        Re-verifies the whole affected route from scratch (and the plan with
+        :func:`delivery.check.check`); raises :class:`InsertionError` if the insertion no
+        longer keeps every promise. Returns the new problem and plan (other routes unchanged).
+        """
+        if order.deadline is None and not order.optional:
+            raise ProblemError("order.deadline", "commit needs the promised deadline")
+        if order.id in self.problem.order_by_id:
+            raise ProblemError("order.id", f"order {order.id!r} is already in the plan")
+        new_locs = [loc for loc in locations if loc.id not in self.ctx.loc_index]
+        vehicles = list(self.problem.vehicles)
+        v = next((k for k, vi in enumerate(vehicles) if vi.id == insertion.vehicle_id), None)
+        if v is None:
+            raise ProblemError("insertion.vehicle_id", f"unknown vehicle {insertion.vehicle_id!r}")
+        st = self.states[v]
+        if st.k == 0 and vehicles[v].start_time < now:
+            # an idle vehicle leaves now, not at the (past) start of its shift
+            vehicles[v] = replace(vehicles[v], available_from=now)
+        problem = replace(
+            self.problem,
+            locations=(*self.problem.locations, *new_locs),
+            vehicles=tuple(vehicles),
+            orders=(*self.problem.orders, order),
+        )
+        ctx = Context(problem)
+        refs = ctx.order_stops[order.id]
+        if len(refs) == 2 and insertion.pickup_index is None:
+            raise InsertionError("bad_insertion", "a pickup order needs a pickup index")
+        i = insertion.pickup_index if len(refs) == 2 else insertion.delivery_index
+        seq = st.inserted(refs, i, insertion.delivery_index)  # type: ignore[arg-type]
+        route = ctx.schedule(v, seq)
+        old = self.plan.route_of(vehicles[v].id)
+        old_late = {(x.order_id, x.role) for x in old.visits if x.late > 0} if old else set()
+        if any(x.late > 0 and (x.order_id, x.role) not in old_late for x in route.visits):
+            raise InsertionError("no_longer_feasible", "the insertion makes a stop late")
+        new_visit = next(
+            x for x in route.visits if x.order_id == order.id and x.role == Role.DELIVERY
+        )
+        if order.deadline is not None:
+            eta_eff = now + int(np.ceil((new_visit.arrival - now) * margin_factor))
+            if eta_eff + margin_seconds > order.deadline:
+                raise InsertionError("no_longer_feasible", "the promised deadline is not kept")
+        routes = []
+        for r in self.plan.routes:
+            routes.append(route if r.vehicle_id == vehicles[v].id else r)
+        if vehicles[v].id not in {r.vehicle_id for r in routes}:
+            routes.append(route)
+        plan = replace(self.plan, routes=tuple(routes))
+        problems = [
+            x
+            for x in check(problem, plan)
+            if x.vehicle_id == vehicles[v].id or x.order_id == order.id
+        ]
+        if problems:
+            raise InsertionError("no_longer_feasible", str(problems[0]))
+        return problem, plan
+
+
+def quote(
+    problem: Problem | PromiseIndex,
+    plan: Plan | None,
+    new_order: Order,
+    window_classes: Iterable[WindowClass | tuple] = DEFAULT_WINDOW_CLASSES,
+    *,
+    now: int,
+    margin_seconds: int = 0,
+    margin_factor: float = 1.0,
+    locations: Sequence[Location] = (),
+) -> list[Quote]:
+    """Quotes for ``new_order``; pass a :class:`PromiseIndex` to reuse its precomputation."""
+    if isinstance(problem, PromiseIndex):
+        index = problem
+    else:
+        if plan is None:
+            raise ProblemError("plan", "quoting needs the current plan")
+        index = PromiseIndex(problem, plan)
+    return index.quote(
+        new_order,
+        window_classes,
+        now=now,
+        margin_seconds=margin_seconds,
+        margin_factor=margin_factor,
+        locations=locations,
+    )
+
+
+def commit(
+    index: PromiseIndex,
+    order: Order,
+    insertion: Insertion,
+    *,
+    now: int,
+    locations: Sequence[Location] = (),
+    margin_seconds: int = 0,
+    margin_factor: float = 1.0,
+) -> tuple[Problem, Plan]:
+    """Re-verify and apply an insertion (see :meth:`PromiseIndex.commit`)."""
+    return index.commit(
+        order,
+        insertion,
+        now=now,
+        locations=locations,
+        margin_seconds=margin_seconds,
+        margin_factor=margin_factor,
+    )

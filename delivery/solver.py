@@ -1,0 +1,430 @@
+"""OR-Tools model building and search.
+
+:func:`solve` turns a :class:`~delivery.model.Problem` into a :class:`~delivery.model.Plan`:
+hard deadlines (an order that cannot be kept is dropped through a disjunction with a huge
+penalty and reported with a reason), then fewest vehicles (fixed cost per vehicle), then least
+distance. Travel data go to OR-Tools as matrices/vectors (no Python callback per arc).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util import optional_boolean_pb2
+
+from delivery._context import BIG_VOLUME, Context
+from delivery.insertion import greedy_routes
+from delivery.model import Plan, Problem, Role, StopRef
+
+log = logging.getLogger(__name__)
+
+FSS = routing_enums_pb2.FirstSolutionStrategy
+LSM = routing_enums_pb2.LocalSearchMetaheuristic
+
+#: extra time allowed past the horizon for committed stops that are already late
+LATE_ALLOWANCE = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """One way of searching; :func:`solve` may run several in parallel and keep the best."""
+
+    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    gls_lambda: float = 0.1
+    #: extra local-search operators to switch on (names of RoutingSearchParameters operators)
+    operators: tuple[str, ...] = ()
+    #: fraction of the time for a second phase that keeps the vehicles of the first solution
+    #: and minimises distance only (useful with a large vehicle fixed cost)
+    distance_phase: float = 0.0
+    #: OR-Tools' iterated local search: ruin ("sisr", "random_walk",
+    #: "spatially_close_routes") and recreate, with simulated-annealing acceptance
+    iterated: str = ""
+    ils_removed: int = 10
+    ils_temperature: float = 0.0  # 0: automatic temperatures
+    #: restrict local-search neighbourhoods to this ratio of the nearest nodes (1: all)
+    neighbors_ratio: float = 1.0
+    neighbors_min: int = 10
+
+
+DEFAULT_CONFIG = SearchConfig()
+#: a portfolio of two diverse configurations, one per process when ``workers=2``
+PORTFOLIO = (
+    SearchConfig("PARALLEL_CHEAPEST_INSERTION", gls_lambda=0.1),
+    SearchConfig("PATH_CHEAPEST_ARC", gls_lambda=0.2, operators=("use_cross_exchange",)),
+    SearchConfig("SAVINGS", gls_lambda=0.05),
+    SearchConfig("LOCAL_CHEAPEST_INSERTION", gls_lambda=0.1),
+)
+
+RoutesT = list[list[tuple[str, str]]]  # per vehicle: (order_id, role) in visiting order
+
+
+class _Model:
+    """The routing model of one context (built in the process that searches it)."""
+
+    def __init__(self, ctx: Context, fixed_costs: Sequence[int] | None = None):
+        self.ctx = ctx
+        p = ctx.problem
+        vehicles = ctx.vehicles
+        # stops kept in the model: committed ones and those a vehicle could serve alone
+        self.pre_unassigned: dict[str, str] = {}
+        model_orders = []
+        for o in p.orders:
+            committed = o.id in ctx.carrier or o.id in ctx.locked_on
+            code = None if committed else ctx.diagnose(o.id)
+            if code is None:
+                model_orders.append(o)
+            else:
+                self.pre_unassigned[o.id] = code
+        depot_locs = sorted({vi.origin for vi in vehicles} | {vi.depot for vi in vehicles})
+        loc_node = {loc: i for i, loc in enumerate(depot_locs)}
+        self.refs: list[StopRef | None] = [None] * len(depot_locs)
+        node_loc = list(depot_locs)
+        service = [0] * len(depot_locs)
+        for o in model_orders:
+            for ref in ctx.order_stops[o.id]:
+                s = ctx.stops[ref]
+                self.refs.append(ref)
+                node_loc.append(s.loc)
+                service.append(s.service)
+        self.node_of = {r: i for i, r in enumerate(self.refs) if r is not None}
+        n = len(self.refs)
+        starts = [loc_node[vi.origin] for vi in vehicles]
+        ends = [loc_node[vi.depot] for vi in vehicles]
+        self.manager = mgr = pywrapcp.RoutingIndexManager(n, len(vehicles), starts, ends)
+        self.routing = routing = pywrapcp.RoutingModel(mgr)
+        solver = routing.solver()
+        nl = np.asarray(node_loc, dtype=np.int64)
+        horizon_ext = ctx.horizon + LATE_ALLOWANCE
+
+        dist = ctx.dist[np.ix_(nl, nl)]
+        dist = np.minimum(dist, horizon_ext * 4)
+        self.dist_cb = routing.RegisterTransitMatrix(dist.tolist())
+        routing.SetArcCostEvaluatorOfAllVehicles(self.dist_cb)
+        fixed = fixed_costs if fixed_costs is not None else [vi.fixed_cost for vi in vehicles]
+        for v, fc in enumerate(fixed):
+            if fc:
+                routing.SetFixedCostOfVehicle(int(fc), v)
+
+        # time: service at the origin node + driving, one matrix per distinct speed
+        svc = np.asarray(service, dtype=np.int64)
+        time_cb: dict[float, int] = {}
+        for vi in vehicles:
+            if vi.speed not in time_cb:
+                t = ctx.dur(vi.speed)[np.ix_(nl, nl)] + svc[:, None]
+                t = np.minimum(t, horizon_ext + 1)
+                time_cb[vi.speed] = routing.RegisterTransitMatrix(t.tolist())
+        routing.AddDimensionWithVehicleTransits(
+            [time_cb[vi.speed] for vi in vehicles], horizon_ext, horizon_ext, False, "time"
+        )
+        self.time = tdim = routing.GetDimensionOrDie("time")
+        late_penalty = max(1, ctx.drop_penalty // max(1, ctx.horizon))
+        for v, vi in enumerate(vehicles):
+            committed = bool(vi.locked) or bool(vi.vehicle.onboard)
+            start_t = vi.start_time
+            end_hi = max(vi.shift_end, start_t)
+            tdim.CumulVar(routing.Start(v)).SetRange(start_t, max(start_t, end_hi))
+            if committed:
+                tdim.CumulVar(routing.End(v)).SetRange(start_t, horizon_ext)
+                tdim.SetCumulVarSoftUpperBound(routing.End(v), end_hi, late_penalty)
+            else:
+                tdim.CumulVar(routing.End(v)).SetRange(start_t, end_hi)
+        for ref, node in self.node_of.items():
+            s = ctx.stops[ref]
+            idx = mgr.NodeToIndex(node)
+            if s.committed:
+                tdim.CumulVar(idx).SetRange(s.ready, horizon_ext)
+                tdim.SetCumulVarSoftUpperBound(idx, s.due, late_penalty)
+            else:
+                tdim.CumulVar(idx).SetRange(s.ready, max(s.ready, s.due))
+
+        # loads: exact on-board load (start cumul free) when goods are picked up en route
+        has_pickups = any(r.role == Role.PICKUP for r in self.node_of) or any(
+            vi.vehicle.onboard for vi in vehicles
+        )
+        demands_w = [0] * n
+        demands_v = [0] * n
+        for ref, node in self.node_of.items():
+            s = ctx.stops[ref]
+            demands_w[node] = s.dw if has_pickups else -s.dw
+            demands_v[node] = s.dv if has_pickups else -s.dv
+        for name, demands, caps in (
+            ("weight", demands_w, [vi.cap_w for vi in vehicles]),
+            ("volume", demands_v, [vi.cap_v for vi in vehicles]),
+        ):
+            if not any(demands):
+                continue
+            if name == "volume" and all(c >= BIG_VOLUME for c in caps):
+                continue
+            cb = routing.RegisterUnaryTransitVector(demands)
+            routing.AddDimensionWithVehicleCapacity(
+                cb, 0, [min(c, 2**50) for c in caps], not has_pickups, name
+            )
+
+        # pairs, eligibility, disjunctions
+        for ref, node in self.node_of.items():
+            idx = mgr.NodeToIndex(node)
+            s = ctx.stops[ref]
+            allowed = ctx.eligible[ref.order_id]
+            if len(allowed) < len(vehicles):
+                # (SetAllowedVehiclesForIndex's Span argument is not usable from Python in 9.15)
+                banned = sorted(set(range(len(vehicles))) - set(allowed))
+                routing.VehicleVar(idx).RemoveValues(banned)
+            if not s.committed:
+                if s.order.optional:
+                    penalty = s.order.value if ref.role == Role.PICKUP else 0
+                else:
+                    penalty = ctx.drop_penalty
+                routing.AddDisjunction([idx], int(penalty))
+            if ref.role == Role.PICKUP:
+                d = mgr.NodeToIndex(self.node_of[StopRef(ref.order_id, Role.DELIVERY)])
+                routing.AddPickupAndDelivery(idx, d)
+                solver.Add(routing.VehicleVar(idx) == routing.VehicleVar(d))
+                solver.Add(routing.ActiveVar(idx) == routing.ActiveVar(d))
+                solver.Add(tdim.CumulVar(idx) <= tdim.CumulVar(d))
+        # locked prefixes
+        for v, vi in enumerate(vehicles):
+            prev = routing.Start(v)
+            for ref in vi.locked:
+                idx = mgr.NodeToIndex(self.node_of[ref])
+                solver.Add(routing.NextVar(prev) == idx)
+                prev = idx
+        for v in range(len(vehicles)):
+            routing.AddVariableMinimizedByFinalizer(tdim.CumulVar(routing.End(v)))
+
+    def params(self, cfg: SearchConfig, seconds: float, log_search: bool = False):
+        p = pywrapcp.DefaultRoutingSearchParameters()
+        p.first_solution_strategy = getattr(FSS, cfg.first_solution)
+        p.local_search_metaheuristic = getattr(LSM, cfg.metaheuristic)
+        p.guided_local_search_lambda_coefficient = cfg.gls_lambda
+        for op in cfg.operators:
+            on = not op.startswith("-")
+            setattr(
+                p.local_search_operators,
+                op.lstrip("-"),
+                optional_boolean_pb2.BOOL_TRUE if on else optional_boolean_pb2.BOOL_FALSE,
+            )
+        if cfg.neighbors_ratio < 1.0:
+            p.ls_operator_neighbors_ratio = cfg.neighbors_ratio
+            p.ls_operator_min_neighbors = cfg.neighbors_min
+        if cfg.iterated:
+            p.use_iterated_local_search = True
+            ils = p.iterated_local_search_parameters
+            rr = ils.ruin_recreate_parameters
+            del rr.ruin_strategies[:]
+            ruin = rr.ruin_strategies.add()
+            if cfg.iterated == "sisr":
+                ruin.sisr.max_removed_sequence_size = 10
+                ruin.sisr.avg_num_removed_visits = cfg.ils_removed
+                ruin.sisr.bypass_factor = 0.01
+            elif cfg.iterated == "random_walk":
+                ruin.random_walk.num_removed_visits = cfg.ils_removed
+            else:
+                ruin.spatially_close_routes.num_ruined_routes = max(1, cfg.ils_removed // 5)
+            ils.improve_perturbed_solution = True
+            sa = ils.reference_solution_acceptance_strategy.simulated_annealing
+            if cfg.ils_temperature > 0:
+                sa.automatic_temperatures = False
+                sa.initial_temperature = cfg.ils_temperature
+                sa.final_temperature = cfg.ils_temperature / 100
+            else:
+                sa.automatic_temperatures = True
+        p.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))
+        p.log_search = log_search
+        return p
+
+    def routes_of(self, assignment) -> RoutesT:
+        out: RoutesT = []
+        routing, mgr = self.routing, self.manager
+        for v in range(len(self.ctx.vehicles)):
+            seq = []
+            idx = assignment.Value(routing.NextVar(routing.Start(v)))
+            while not routing.IsEnd(idx):
+                ref = self.refs[mgr.IndexToNode(idx)]
+                assert ref is not None
+                seq.append((ref.order_id, str(ref.role)))
+                idx = assignment.Value(routing.NextVar(idx))
+            out.append(seq)
+        return out
+
+    def assignment_from(self, routes: RoutesT):
+        mgr = self.manager
+        idx_routes = []
+        for seq in routes:
+            idx_routes.append([mgr.NodeToIndex(self.node_of[StopRef(o, Role(r))]) for o, r in seq])
+        return self.routing.ReadAssignmentFromRoutes(idx_routes, True)
+
+
+def _search(
+    problem: Problem,
+    cfg: SearchConfig,
+    seconds: float,
+    initial: RoutesT | None = None,
+    log_search: bool = False,
+) -> tuple[int, RoutesT] | None:
+    """Build the model and search; return (objective, routes) or None if nothing found."""
+    t0 = time.monotonic()
+    ctx = Context(problem)
+    model = _Model(ctx)
+    remaining = seconds - (time.monotonic() - t0)
+    phase2 = cfg.distance_phase if any(vi.fixed_cost for vi in ctx.vehicles) else 0.0
+    params = model.params(cfg, max(0.01, remaining * (1 - phase2)), log_search)
+    routing = model.routing
+    solution = None
+    if initial is not None:
+        routing.CloseModelWithParameters(params)
+        start = model.assignment_from(initial)
+        if start is not None:
+            solution = routing.SolveFromAssignmentWithParameters(start, params)
+    if solution is None:
+        solution = routing.SolveWithParameters(params)
+    if solution is None:
+        return None
+    routes = model.routes_of(solution)
+    objective = solution.ObjectiveValue()
+    remaining = seconds - (time.monotonic() - t0)
+    if phase2 and remaining > 0.2:
+        # keep the vehicles the first phase used, minimise distance only
+        used = [bool(r) for r in routes]
+        fixed = [0] * len(ctx.vehicles)
+        m2 = _Model(ctx, fixed_costs=fixed)
+        for v, u in enumerate(used):
+            if not u:
+                m2.routing.solver().Add(
+                    m2.routing.NextVar(m2.routing.Start(v)) == m2.routing.End(v)
+                )
+        p2 = m2.params(replace(cfg, first_solution="PATH_CHEAPEST_ARC"), remaining - 0.05)
+        m2.routing.CloseModelWithParameters(p2)
+        start = m2.assignment_from(routes)
+        if start is not None:
+            sol2 = m2.routing.SolveFromAssignmentWithParameters(start, p2)
+            if sol2 is not None:
+                routes = m2.routes_of(sol2)
+    # one objective for comparing portfolio members: the full (phase 1) cost
+    return _objective(ctx, routes, objective), routes
+
+
+def _objective(ctx: Context, routes: RoutesT, fallback: int) -> int:
+    """Cost of routes under the problem's own objective (fixed costs, distance, drops)."""
+    try:
+        total = 0
+        routed: set[str] = set()
+        for v, seq in enumerate(routes):
+            if not seq:
+                continue
+            route = ctx.schedule(v, [StopRef(o, Role(r)) for o, r in seq])
+            total += route.distance + ctx.vehicles[v].fixed_cost
+            routed.update(o for o, _ in seq)
+        for o in ctx.problem.orders:
+            if o.id not in routed:
+                total += o.value if o.optional else ctx.drop_penalty
+        return total
+    except Exception:  # pragma: no cover - defensive
+        return fallback
+
+
+def _search_job(args) -> tuple[int, RoutesT] | None:
+    problem, cfg, seconds, initial = args
+    try:
+        return _search(problem, cfg, seconds, initial)
+    except Exception:  # pragma: no cover - a failed worker must not sink the portfolio
+        log.exception("portfolio search failed")
+        return None
+
+
+def solve(
+    problem: Problem,
+    time_limit: float = 5.0,
+    *,
+    workers: int = 1,
+    configs: Sequence[SearchConfig] | None = None,
+    initial: Plan | None = None,
+    log_search: bool = False,
+) -> Plan:
+    """Plan routes for ``problem`` within about ``time_limit`` seconds (wall).
+
+    ``workers`` > 1 runs that many differently configured searches in parallel processes and
+    keeps the best. ``initial`` (e.g. the previous plan of a rolling horizon) warm-starts the
+    search where it is still valid. If no solution is found in time, a greedy insertion plan
+    is returned with ``fallback=True``. Raises :class:`~delivery.errors.ProblemError` on bad
+    input; never returns an empty plan for a valid problem.
+    """
+    t0 = time.monotonic()
+    ctx = Context(problem)  # validates
+    if configs is None:
+        configs = PORTFOLIO[: max(1, workers)] if workers > 1 else (DEFAULT_CONFIG,)
+    init_routes = _routes_from_plan(ctx, initial) if initial is not None else None
+    remaining = time_limit - (time.monotonic() - t0)
+    results: list[tuple[int, RoutesT]] = []
+    if problem.orders and remaining > 0.005:
+        if len(configs) == 1 or workers <= 1:
+            try:
+                res = _search(problem, configs[0], remaining, init_routes, log_search)
+            except Exception:  # pragma: no cover - never crash the caller on a solver bug
+                log.exception("OR-Tools search failed; using the greedy plan")
+                res = None
+            if res is not None:
+                results.append(res)
+        else:
+            jobs = [(problem, c, remaining - 0.3, init_routes) for c in configs]
+            mp = multiprocessing.get_context("fork" if _fork_ok() else "spawn")
+            with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=mp) as ex:
+                results.extend(r for r in ex.map(_search_job, jobs) if r is not None)
+    if results:
+        _, routes = min(results, key=lambda r: r[0])
+        plan = _plan_from_routes(ctx, routes, fallback=False)
+    elif not problem.orders:
+        plan = _plan_from_routes(ctx, [[] for _ in ctx.vehicles], fallback=False)
+    else:
+        plan = _plan_from_routes(ctx, greedy_routes(ctx), fallback=True)
+    return replace(plan, solve_seconds=round(time.monotonic() - t0, 3))
+
+
+def _fork_ok() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _routes_from_plan(ctx: Context, plan: Plan) -> RoutesT:
+    by_vehicle = {r.vehicle_id: r for r in plan.routes}
+    out: RoutesT = []
+    for vi in ctx.vehicles:
+        r = by_vehicle.get(vi.vehicle.id)
+        seq = []
+        if r is not None:
+            for v in r.stops:
+                ref = StopRef(v.order_id or "", v.role)
+                if ref in ctx.stops:
+                    seq.append((ref.order_id, str(ref.role)))
+        out.append(seq)
+    return out
+
+
+def _plan_from_routes(ctx: Context, routes: RoutesT, *, fallback: bool) -> Plan:
+    plan_routes = []
+    routed: set[str] = set()
+    objective = 0
+    for v, seq in enumerate(routes):
+        refs = [StopRef(o, Role(r)) for o, r in seq]
+        route = ctx.schedule(v, refs)
+        plan_routes.append(route)
+        routed.update(o for o, _ in seq)
+        if refs:
+            objective += route.distance + ctx.vehicles[v].fixed_cost
+    unassigned = [ctx.unassigned(o.id) for o in ctx.problem.orders if o.id not in routed]
+    for u in unassigned:
+        o = ctx.problem.order_by_id[u.order_id]
+        objective += o.value if o.optional else ctx.drop_penalty
+    return Plan(
+        routes=tuple(plan_routes),
+        unassigned=tuple(unassigned),
+        objective=objective,
+        fallback=fallback,
+        status="fallback" if fallback else "solved",
+    )

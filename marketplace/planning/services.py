@@ -1,0 +1,268 @@
+"""The planning adapter: database rows → ``delivery`` inputs, ``delivery`` plans → rows.
+
+This is the one module that knows both the ORM and the pure planning core.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from delivery import matrix as dmatrix
+from delivery import model as dm
+from delivery.solver import solve
+
+from ..columns import utcnow
+from ..dispatch.models import (
+    Alert,
+    AlertSeverity,
+    Plan,
+    PlanEvent,
+    PlanStatus,
+    PlanTrigger,
+    Replenishment,
+    ReplenishmentStatus,
+    Route,
+    Stop,
+    StopKind,
+    UnassignedOrder,
+)
+from ..errors import NotFound
+from ..extensions import db
+from ..geo.models import Zone
+from ..inventory.models import Location, LocationKind
+from ..logistics.models import LogisticsParameter, ParameterScope, Vehicle, Warehouse
+from ..orders.models import Order, OrderLine, OrderStatus
+
+log = logging.getLogger("shanhuo.planning")
+LOCAL = ZoneInfo("Asia/Shanghai")
+DELIVERY_SERVICE_S = 180  # hand over at the door
+PICKUP_SERVICE_S = 300  # load at a cooperative
+DEFAULT_HORIZON = timedelta(hours=24)
+
+
+@dataclass
+class ProblemContext:
+    """A built problem and how its string ids map back to rows."""
+
+    problem: dm.Problem
+    warehouse: Warehouse
+    epoch: datetime
+    orders: dict[str, Order] = field(default_factory=dict)
+    replenishments: dict[str, Replenishment] = field(default_factory=dict)
+    vehicles: dict[str, Vehicle] = field(default_factory=dict)
+    locations: dict[str, tuple[float, float, int | None]] = field(default_factory=dict)
+
+    def at(self, seconds: int) -> datetime:
+        return self.epoch + timedelta(seconds=int(seconds))
+
+
+def _seconds(ctx_epoch: datetime, moment: datetime) -> int:
+    return int((moment - ctx_epoch).total_seconds())
+
+
+def zone_parameters(key: str) -> dict[int, float]:
+    """A learned per-zone parameter (e.g. travel_factor, promise_margin_s) by zone id."""
+    rows = db.session.scalars(
+        sa.select(LogisticsParameter).where(
+            LogisticsParameter.scope == ParameterScope.ZONE, LogisticsParameter.key == key
+        )
+    )
+    return {row.scope_id: float(row.value) for row in rows if row.scope_id is not None}
+
+
+def shift_window(vehicle: Vehicle, now: datetime) -> tuple[datetime, datetime]:
+    """The vehicle's current or next shift as UTC datetimes (shifts are local wall-clock)."""
+    local_now = now.astimezone(LOCAL)
+    for day in (local_now.date(), local_now.date() + timedelta(days=1)):
+        start = datetime.combine(day, vehicle.shift_start, LOCAL)
+        end = datetime.combine(day, vehicle.shift_end, LOCAL)
+        if end <= start:
+            end += timedelta(days=1)
+        if end > local_now:
+            return start.astimezone(now.tzinfo), end.astimezone(now.tzinfo)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def open_orders(warehouse_id: int) -> list[Order]:
+    return list(
+        db.session.scalars(
+            sa.select(Order)
+            .where(Order.warehouse_id == warehouse_id, Order.status == OrderStatus.CONFIRMED)
+            .options(selectinload(Order.lines).selectinload(OrderLine.source_location), selectinload(Order.zone))
+            .order_by(Order.deadline_at)
+        )
+    )
+
+
+def build_problem(warehouse_id: int, now: datetime | None = None) -> ProblemContext:
+    """Open orders, vehicles, stock locations and learned travel factors of one warehouse."""
+    now = now or utcnow()
+    warehouse = db.session.get(Warehouse, warehouse_id)
+    if warehouse is None:
+        raise NotFound()
+    epoch = now.replace(microsecond=0)
+    ctx = ProblemContext(problem=None, warehouse=warehouse, epoch=epoch)  # type: ignore[arg-type]
+    zone_codes = dict(db.session.execute(sa.select(Zone.id, Zone.code)).all())
+    depot = warehouse.location
+    depot_id = f"L{depot.id}"
+    locations: dict[str, dm.Location] = {
+        depot_id: dm.Location(depot_id, lat=depot.lat, lon=depot.lon, zone=zone_codes.get(depot.zone_id))
+    }
+    ctx.locations[depot_id] = (depot.lat, depot.lon, depot.id)
+
+    def site(location: Location) -> str:
+        key = f"L{location.id}"
+        if key not in locations:
+            locations[key] = dm.Location(key, lat=location.lat, lon=location.lon, zone=zone_codes.get(location.zone_id))
+            ctx.locations[key] = (location.lat, location.lon, location.id)
+        return key
+
+    vehicles = []
+    for vehicle in warehouse.vehicles:
+        if not vehicle.active:
+            continue
+        start, end = shift_window(vehicle, now)
+        key = f"V{vehicle.id}"
+        ctx.vehicles[key] = vehicle
+        vehicles.append(dm.Vehicle(
+            id=key, depot=depot_id, capacity_weight=vehicle.capacity_weight_g,
+            capacity_volume=vehicle.capacity_volume_cm3, shift_start=max(0, _seconds(epoch, start)),
+            shift_end=max(0, _seconds(epoch, end)), speed_kmh=float(vehicle.speed_kmh),
+        ))
+
+    orders = []
+    for order in open_orders(warehouse.id):
+        key = f"O{order.id}"
+        ctx.orders[key] = order
+        address = f"A{order.id}"
+        locations[address] = dm.Location(address, lat=order.lat, lon=order.lon, zone=zone_codes.get(order.zone_id))
+        ctx.locations[address] = (order.lat, order.lon, None)
+        sources = {line.source_location for line in order.lines}
+        farm = next((s for s in sources if s.kind == LocationKind.COOPERATIVE), None)
+        common = {
+            "weight": sum(line.weight_g for line in order.lines),
+            "volume": sum(line.volume_cm3 for line in order.lines),
+            "deadline": _seconds(epoch, order.deadline_at),
+            "delivery_service": DELIVERY_SERVICE_S,
+        }
+        if farm is None:
+            orders.append(dm.Order(id=key, delivery=address, pickup=depot_id, **common))
+        else:
+            # Goods held only at a cooperative: picked up there, delivered on the same vehicle.
+            # (An order drawing on two cooperatives is planned from the first one: a limitation.)
+            orders.append(dm.Order(
+                id=key, delivery=address, kind=dm.OrderKind.PICKUP_DELIVERY, pickup=site(farm),
+                pickup_service=PICKUP_SERVICE_S, **common,
+            ))
+
+    for move in db.session.scalars(
+        sa.select(Replenishment).where(
+            Replenishment.to_location_id == depot.id, Replenishment.status == ReplenishmentStatus.REQUESTED
+        )
+    ):
+        key = f"R{move.id}"
+        ctx.replenishments[key] = move
+        product = move.product
+        frm = db.session.get(Location, move.from_location_id)
+        orders.append(dm.Order(
+            id=key, delivery=depot_id, kind=dm.OrderKind.REPLENISHMENT, pickup=site(frm),
+            weight=product.weight_g * move.quantity, volume=product.volume_cm3 * move.quantity,
+            pickup_service=PICKUP_SERVICE_S, value=max(0, move.value_fen // 10),
+        ))
+
+    factors = {zone_codes[zid]: f for zid, f in zone_parameters("travel_factor").items() if zid in zone_codes}
+    ctx.problem = dm.Problem(
+        locations=tuple(locations.values()), vehicles=tuple(vehicles), orders=tuple(orders),
+        matrix=dmatrix.HaversineMatrix(zone_factors=factors), now=0, epoch=epoch,
+        name=warehouse.code,
+    )
+    return ctx
+
+
+STOP_KIND = {
+    (dm.OrderKind.DELIVERY, dm.Role.DELIVERY): StopKind.DELIVERY,
+    (dm.OrderKind.PICKUP_DELIVERY, dm.Role.PICKUP): StopKind.PICKUP,
+    (dm.OrderKind.PICKUP_DELIVERY, dm.Role.DELIVERY): StopKind.DELIVERY,
+    (dm.OrderKind.REPLENISHMENT, dm.Role.PICKUP): StopKind.REPLENISH_PICKUP,
+    (dm.OrderKind.REPLENISHMENT, dm.Role.DELIVERY): StopKind.REPLENISH_DROP,
+}
+
+
+def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor_id: int | None = None) -> Plan:
+    """Save a solved plan as the warehouse's active plan (the previous one is superseded),
+    with an alert for every order it could not keep. One transaction."""
+    previous = db.session.scalars(
+        sa.select(Plan).where(Plan.warehouse_id == ctx.warehouse.id, Plan.status == PlanStatus.ACTIVE)
+    ).all()
+    for old in previous:
+        old.status = PlanStatus.SUPERSEDED
+    horizon_end = max([ctx.at(v.shift_end) for v in ctx.problem.vehicles] or [ctx.epoch + DEFAULT_HORIZON])
+    plan = Plan(
+        warehouse_id=ctx.warehouse.id, status=PlanStatus.ACTIVE, trigger=trigger, created_by_id=actor_id,
+        horizon_start=ctx.epoch, horizon_end=horizon_end, solve_seconds=round(result.solve_seconds, 3),
+        vehicles_used=result.vehicles_used, distance_m=int(result.distance), duration_s=int(result.duration),
+        fallback=result.fallback,
+        stats={"orders": len(ctx.orders), "unassigned": len(result.unassigned), "status": result.status},
+    )
+    db.session.add(plan)
+    orders = ctx.problem.order_by_id
+    for route in result.used_routes:
+        row = Route(plan=plan, vehicle_id=ctx.vehicles[route.vehicle_id].id, start_at=ctx.at(route.visits[0].departure),
+                    end_at=ctx.at(route.visits[-1].arrival), distance_m=int(route.distance), duration_s=int(route.duration))
+        db.session.add(row)
+        for sequence, visit in enumerate(route.stops, start=1):
+            task = orders[visit.order_id]
+            lat, lon, location_id = ctx.locations[visit.location]
+            order = ctx.orders.get(visit.order_id)
+            move = ctx.replenishments.get(visit.order_id)
+            row.stops.append(Stop(
+                sequence=sequence, kind=STOP_KIND[(task.kind, visit.role)], order=order,
+                replenishment_id=move.id if move else None, location_id=location_id, lat=lat, lon=lon,
+                deadline_at=order.deadline_at if order is not None and visit.role == dm.Role.DELIVERY else None,
+                planned_arrival_at=ctx.at(visit.arrival), planned_departure_at=ctx.at(visit.departure),
+            ))
+            if move is not None:
+                move.status = ReplenishmentStatus.PLANNED
+    alerted = set(db.session.scalars(
+        sa.select(Alert.order_id).where(Alert.kind == "unassigned", Alert.resolved_at.is_(None))
+    ))
+    for missing in result.unassigned:
+        order = ctx.orders.get(missing.order_id)
+        move = ctx.replenishments.get(missing.order_id)
+        db.session.add(UnassignedOrder(
+            plan=plan, order_id=order.id if order else None, replenishment_id=move.id if move else None,
+            reason_code=missing.reason_code, reason=missing.reason[:300],
+        ))
+        if order is not None and order.id not in alerted:  # a promise at risk: tell the dispatcher once
+            db.session.add(Alert(
+                kind="unassigned", severity=AlertSeverity.CRITICAL, warehouse_id=ctx.warehouse.id,
+                order_id=order.id, plan=plan, message=f"{order.number}: {missing.reason}"[:300],
+            ))
+    db.session.add(PlanEvent(plan=plan, kind="created", actor_user_id=actor_id,
+                             data={"trigger": trigger.value, "fallback": result.fallback}))
+    db.session.commit()
+    return plan
+
+
+def plan_warehouse(warehouse_id: int, *, seconds: float = 5.0, trigger: PlanTrigger = PlanTrigger.MANUAL,
+                   actor_id: int | None = None, now: datetime | None = None) -> Plan:
+    """Build, solve and store the plan of one warehouse."""
+    ctx = build_problem(warehouse_id, now)
+    result = solve(ctx.problem, time_limit=seconds)
+    plan = store_plan(ctx, result, trigger, actor_id)
+    log.info("planned warehouse", extra={"warehouse": ctx.warehouse.code, "plan": plan.id,
+                                         "orders": len(ctx.orders), "unassigned": len(result.unassigned),
+                                         "vehicles": result.vehicles_used, "seconds": result.solve_seconds})
+    return plan
+
+
+def replan_all(seconds: float = 5.0) -> list[int]:
+    """The scheduled job: re-plan every active warehouse (rolling horizon)."""
+    ids = db.session.scalars(sa.select(Warehouse.id).where(Warehouse.active.is_(True)).order_by(Warehouse.id)).all()
+    return [plan_warehouse(wid, seconds=seconds, trigger=PlanTrigger.SCHEDULE).id for wid in ids]
