@@ -31,11 +31,11 @@ demo: install
 	@echo "Shanhuo is running at http://127.0.0.1:5000  (Ctrl-C to stop)"
 	SCHEDULER_ENABLED=1 $(BIN)/flask run --host 127.0.0.1 --port 5000 --no-reload
 
-# Debian packages for the browser tests, installed when missing (and we are root).
+# Debian packages for the browser tests (Chinese and emoji fonts), installed when missing (as root).
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'WenQuanYi Micro Hei'; then \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'WenQuanYi Micro Hei' || ! fc-list 2>/dev/null | grep -qi 'Noto Color Emoji'; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei fonts-noto-color-emoji >/dev/null; \
 	  else echo "chromium/fonts-wqy-microhei missing and not root: browser tests will be skipped"; fi; \
 	fi
 

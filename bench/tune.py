@@ -1,6 +1,6 @@
 """Compare search configurations on a few instances (tuning aid, run on purpose).
 
-    python bench/tune.py vrptw '{"first_solution": "SAVINGS", "gls_lambda": 0.05}' FILE... --seconds 10
+python bench/tune.py vrptw '{"first_solution": "SAVINGS", "gls_lambda": 0.05}' FILE... --seconds 10
 """
 
 from __future__ import annotations
@@ -28,14 +28,18 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10)
     args = ap.parse_args()
     raw = json.loads(args.config)
-    if "operators" in raw:
-        raw["operators"] = tuple(raw["operators"])
-    cfg = SearchConfig(**raw)
+    cfgs = []
+    for item in raw if isinstance(raw, list) else [raw]:
+        if "operators" in item:
+            item["operators"] = tuple(item["operators"])
+        if "params" in item:
+            item["params"] = tuple(tuple(x) for x in item["params"])
+        cfgs.append(SearchConfig(**item))
     gaps, veh_ok = [], 0
     for f in args.files:
         p = read_solomon(f) if args.kind == "vrptw" else read_lilim(f)
         t0 = time.monotonic()
-        plan = solve(p, args.seconds, configs=[cfg])
+        plan = solve(p, args.seconds, configs=cfgs, workers=1)
         wall = time.monotonic() - t0
         ok = not check(p, plan) and not plan.unassigned
         routes = node_routes(plan)
@@ -44,10 +48,14 @@ def main() -> None:
         gap = 100 * (dist - bd) / bd
         gaps.append(gap)
         veh_ok += plan.vehicles_used <= bv
-        print(f"{f.stem:8} v={plan.vehicles_used:3d}/{bv:<3d} d={dist:9.2f} gap={gap:6.2f}% "
-              f"ok={ok} t={wall:.1f}", flush=True)
-    print(f"CONFIG {args.config} mean_gap={statistics.fmean(gaps):.3f}% "
-          f"veh_ok={veh_ok}/{len(gaps)}")
+        print(
+            f"{f.stem:8} v={plan.vehicles_used:3d}/{bv:<3d} d={dist:9.2f} gap={gap:6.2f}% "
+            f"ok={ok} t={wall:.1f}",
+            flush=True,
+        )
+    print(
+        f"CONFIG {args.config} mean_gap={statistics.fmean(gaps):.3f}% veh_ok={veh_ok}/{len(gaps)}"
+    )
 
 
 if __name__ == "__main__":

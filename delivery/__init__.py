@@ -20,7 +20,7 @@ from delivery.model import (
     Vehicle,
     Visit,
 )
-from delivery.solver import SearchConfig, solve
+from delivery.solver import SearchConfig, solve, solve_many
 from delivery.validate import validate
 
 __all__ = [
@@ -45,5 +45,6 @@ __all__ = [
     "Visit",
     "check",
     "solve",
+    "solve_many",
     "validate",
 ]

@@ -187,8 +187,9 @@ class RouteState:
             js = np.arange(i + 1, k + 1)
             base = push1 + int(self.W[i + 1])
             ok = np.minimum.accumulate(self.slack_w[i + 1 : k + 1]) >= base
-            ok &= np.maximum.accumulate(self.load_w[i:k]) <= cap_w
-            ok &= np.maximum.accumulate(self.load_v[i:k]) <= cap_v
+            # loads on the arcs after positions i..j all carry the new goods
+            ok &= np.maximum.accumulate(self.load_w[i : k + 1])[1:] <= cap_w
+            ok &= np.maximum.accumulate(self.load_v[i : k + 1])[1:] <= cap_v
             if not ok[0]:
                 continue
             push = np.maximum(0, push1 - (self.W[js] - self.W[i + 1]))
@@ -285,6 +286,8 @@ def greedy_routes(ctx: Context) -> list[list[tuple[str, str]]]:
             if best is None or cost < best[0]:
                 best = (cost, v, int(cand.i[n]), int(cand.j[n]))
         refs_new = ctx.order_stops[o.id]
+        if best is not None and o.optional and best[0] >= o.value:
+            continue  # not worth the detour
         if best is None:
             if committed:
                 v = ctx.carrier[o.id]

@@ -11,6 +11,7 @@ from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 AREAS = (
     "auth",
+    "geo",
     "catalog",
     "cart",
     "checkout",
@@ -59,7 +60,9 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(views.bp)
 
     from . import cli, errors, scheduler
+    from .payments import services as payments
 
+    payments.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     scheduler.init_app(app)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, format_datetime, get_locale
 from flask_login import current_user
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # times are stored in UTC and shown here
 
 
 def supported_locales() -> list[str]:
@@ -16,6 +19,8 @@ def supported_locales() -> list[str]:
 
 def select_locale() -> str:
     """Session choice, then the signed-in user's saved choice, then the browser, then zh_CN."""
+    if not has_request_context():  # CLI, scheduler jobs, services called from tests
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     locales = supported_locales()
     chosen = session.get("lang")
     if chosen in locales:
@@ -71,11 +76,15 @@ def init_app(app: Flask, babel: Babel) -> None:
     app.jinja_env.filters["yuan"] = yuan
     app.jinja_env.filters["local_time"] = local_time
 
+    from .labels import LABELS
+
     @app.context_processor
     def _i18n_context() -> dict[str, Any]:
         locale = current_language()
         return {
+            **LABELS,
             "current_locale": locale,
             "html_lang": "zh-CN" if locale == "zh_CN" else locale,
             "languages": app.config["LANGUAGES"],
+            "now_local": lambda fmt="yyyy-MM-dd HH:mm": local_time(datetime.now(LOCAL_TZ), fmt),
         }

@@ -184,6 +184,17 @@ def seed_catalog() -> None:
         )
 
 
+def seed_search_index() -> None:
+    """Search terms for every product that has none yet (see catalog.search)."""
+    from marketplace.catalog import search
+    from marketplace.catalog.models import ProductSearchTerm
+
+    indexed = set(db.session.scalars(sa.select(ProductSearchTerm.product_id).distinct()))
+    for product in db.session.scalars(sa.select(Product).order_by(Product.id)):
+        if product.id not in indexed:
+            search.reindex(product)
+
+
 def seed_stock() -> None:
     """Every product is held at its cooperative; about two thirds also sit in warehouses."""
     rng = random.Random(7)
@@ -247,7 +258,8 @@ def seed_history(days: int, progress: Callable[[Iterable], Iterable]) -> None:
     zone_factor = {p.scope_id: float(p.value) for p in db.session.scalars(
         sa.select(LogisticsParameter).filter_by(scope=ParameterScope.ZONE, key="travel_factor"))}
     village_zone = dict(db.session.execute(sa.select(Village.id, Village.zone_id)).all())
-    today = datetime.now(LOCAL).date()
+    seeded_at = utcnow()
+    today = seeded_at.astimezone(LOCAL).date()
     serial = 0
     for day_offset in progress(range(days, 0, -1)):
         day = today - timedelta(days=day_offset)
@@ -267,6 +279,8 @@ def seed_history(days: int, progress: Callable[[Iterable], Iterable]) -> None:
                 delivered = deadline + timedelta(minutes=rng.randint(5, 90))
             else:
                 delivered = placed + timedelta(seconds=int(window.hours * 3600 * rng.uniform(0.35, 0.95)))
+            if delivered > seeded_at - timedelta(minutes=10):
+                continue  # history only: nothing delivered in the future
             order = _make_order(
                 rng, f"{HISTORY_PREFIX}{day:%Y%m%d}{serial:05d}", user, address, zone_id, window, placed,
                 warehouse, rng.sample(stocks, rng.randint(1, 3)), OrderStatus.DELIVERED,
@@ -395,7 +409,7 @@ def _open_orders(rng: random.Random, people: list[tuple[User, Address]], windows
 
 def _history_complaint(order: Order, route: Route, vehicle_id: int, category: ComplaintCategory,
                        rng: random.Random) -> None:
-    filed = order.delivered_at + timedelta(minutes=rng.randint(10, 300))
+    filed = min(order.delivered_at + timedelta(minutes=rng.randint(10, 300)), utcnow() - timedelta(minutes=5))
     recent = utcnow() - filed < timedelta(days=2)
     product = order.lines[0].product
     complaint = Complaint(
@@ -433,6 +447,7 @@ def seed_all(history_days: int = 14, progress: bool = True) -> dict[str, int]:
         ("gazetteer", seed_gazetteer),
         ("warehouses & fleet", seed_logistics),
         ("cooperatives & products", seed_catalog),
+        ("search index", seed_search_index),
         ("stock", seed_stock),
         ("accounts", seed_accounts),
     ]

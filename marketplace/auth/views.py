@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..cart import services as cart_services
 from ..errors import BadRequest, DomainError
 from ..extensions import limiter, login_manager
 from . import services
@@ -68,6 +69,7 @@ def register():
             status = error.status
         else:
             login_user(user)
+            cart_services.merge_session_cart_into(user.id)
             flash(_("Welcome to Shanhuo! Your account is ready."), "success")
             return redirect(_safe_next(request.args.get("next")))
     elif form.errors:
@@ -88,6 +90,7 @@ def login():
             flash(error.message, "error")
             return render_template("auth/login.html", form=form), error.status
         login_user(user, remember=form.remember.data)
+        cart_services.merge_session_cart_into(user.id)
         if user.locale and "lang" not in session:
             session["lang"] = user.locale
         return redirect(_safe_next(request.args.get("next")))
@@ -146,16 +149,3 @@ def set_language(code: str):
     if current_user.is_authenticated:
         services.set_locale(current_user, code)
     return redirect(_safe_next(request.args.get("next") or request.referrer and urlsplit(request.referrer).path))
-
-
-@bp.app_context_processor
-def _role_names() -> dict:
-    return {
-        "role_names": {
-            Role.CONSUMER.value: _("Consumer"),
-            Role.COOP_HEAD.value: _("Cooperative head"),
-            Role.DISPATCHER.value: _("Dispatcher"),
-            Role.COMPLAINT_STAFF.value: _("Complaint staff"),
-            Role.OPERATOR.value: _("Operator"),
-        }
-    }

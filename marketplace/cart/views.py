@@ -1,11 +1,14 @@
-"""The shopping cart (signed-out carts live in the session)."""
+"""The shopping cart pages (guests and consumers; staff accounts do not shop)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.models import Role
+from ..errors import DomainError, NotFound
+from ..geo import services as geo
 from . import services
 
 bp = Blueprint("cart", __name__, url_prefix="/cart", template_folder="templates")
@@ -13,11 +16,53 @@ bp = Blueprint("cart", __name__, url_prefix="/cart", template_folder="templates"
 
 @bp.before_request
 def _consumers_and_guests_only():
-    # Staff accounts do not shop with their staff identity.
     if current_user.is_authenticated and current_user.role != Role.CONSUMER:
         abort(403)
 
 
+def _back(default: str):
+    target = request.form.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else default)
+
+
 @bp.get("/")
 def index():
-    return render_template("cart/index.html", cart=services.current_cart())
+    cart = services.current_cart()
+    address = geo.default_address(current_user.id) if current_user.is_authenticated else None
+    warehouse = geo.warehouse_for_zone(address.village.zone_id) if address else None
+    groups = services.source_groups(cart, warehouse.location_id if warehouse else None)
+    return render_template("cart/index.html", cart=cart, groups=groups, address=address)
+
+
+@bp.post("/add")
+def add():
+    try:
+        product_id = int(request.form.get("product_id", ""))
+        quantity = services.parse_quantity(request.form.get("quantity", "1"))
+        services.set_quantity(product_id, quantity, add=True)
+    except ValueError:
+        flash(_("Choose a product."), "error")
+        return redirect(url_for("cart.index")), 302
+    except NotFound:
+        raise
+    except DomainError as error:
+        flash(error.message, "error")
+        return _back(url_for("cart.index"))
+    flash(_("Added to your cart."), "success")
+    return _back(url_for("cart.index"))
+
+
+@bp.post("/update/<int:product_id>")
+def update(product_id: int):
+    try:
+        services.set_quantity(product_id, services.parse_quantity(request.form.get("quantity")))
+    except DomainError as error:
+        flash(error.message, "error")
+    return redirect(url_for("cart.index"))
+
+
+@bp.post("/remove/<int:product_id>")
+def remove(product_id: int):
+    services.remove(product_id)
+    flash(_("Removed from your cart."), "info")
+    return redirect(url_for("cart.index"))

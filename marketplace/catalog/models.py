@@ -94,3 +94,19 @@ class Batch(TimestampMixin, db.Model):
 
     product = relationship(Product, back_populates="batches")
     origin_village = relationship("Village")
+
+
+class ProductSearchTerm(db.Model):
+    """A portable inverted index for substring search in Chinese and English.
+
+    Each product's names and descriptions are cut into n-grams (CJK: single characters and
+    bigrams; Latin words: trigrams) kept in a B-tree index that SQLite and PostgreSQL serve
+    alike; a query needs all its n-grams, and candidates are then confirmed with LIKE.
+    """
+
+    __tablename__ = "product_search_terms"
+
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"), primary_key=True)
+    term: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+
+    __table_args__ = (sa.Index("ix_product_search_terms_term", "term", "product_id"),)

@@ -1,12 +1,61 @@
-"""The storefront catalog: home, categories, search and product pages (public)."""
+"""The storefront catalog: home, categories, cooperatives, villages, search and product pages."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, flash, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from . import services
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
+
+SORT_LABELS = {
+    "featured": _l("Recommended"),
+    "price_asc": _l("Price: low to high"),
+    "price_desc": _l("Price: high to low"),
+    "newest": _l("Newest"),
+}
+
+
+def _yuan_to_fen(name: str) -> int | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not value.is_finite() or value < 0 or value > 100000:
+        flash(_("Enter prices in yuan, e.g. 25 or 25.50."), "error")
+        return None
+    return int(value * 100)
+
+
+def _filters(**fixed) -> services.Filters:
+    within = request.args.get("within", type=int)
+    sort = request.args.get("sort", "featured")
+    return services.Filters(
+        text=request.args.get("q", ""),
+        min_price_fen=_yuan_to_fen("min"),
+        max_price_fen=_yuan_to_fen("max"),
+        certified_only=request.args.get("certified") == "1",
+        within_hours=within if within in (2, 6) else None,
+        near_location_id=services.serving_location_for_current_user(),
+        sort=sort if sort in services.SORTS else "featured",
+        page=max(1, request.args.get("page", 1, type=int)),
+        **fixed,
+    )
+
+
+def _listing(title: str, heading_icon: str = "", **fixed):
+    filters = _filters(**fixed)
+    return render_template(
+        "catalog/list.html", title=title, icon=heading_icon, result=services.list_products(filters),
+        filters=filters, sort_labels=SORT_LABELS, categories=services.categories(),
+    )
 
 
 @bp.get("/")
@@ -27,35 +76,42 @@ def categories():
 @bp.get("/c/<slug>")
 def category(slug: str):
     category = services.category_by_slug(slug)
-    page = services.list_products(category_id=category.id, page=request.args.get("page", 1, type=int))
-    return render_template("catalog/list.html", category=category, result=page, query="")
+    from ..i18n import localized
+
+    return _listing(localized(category), category.icon, category_id=category.id)
 
 
 @bp.get("/search")
 def search():
-    query = request.args.get("q", "")
-    page = services.list_products(text=query, page=request.args.get("page", 1, type=int))
-    return render_template("catalog/list.html", category=None, result=page, query=query)
+    query = request.args.get("q", "").strip()
+    title = _("Results for “%(q)s”", q=query[:50]) if query else _("All products")
+    category_id = request.args.get("category", type=int)
+    return _listing(title, category_id=category_id)
+
+
+@bp.get("/co/<int:cooperative_id>")
+def cooperative(cooperative_id: int):
+    coop = services.cooperative_for_sale(cooperative_id)
+    filters = _filters(cooperative_id=coop.id)
+    return render_template(
+        "catalog/cooperative.html", coop=coop, result=services.list_products(filters), filters=filters,
+        sort_labels=SORT_LABELS, categories=services.categories(),
+    )
+
+
+@bp.get("/v/<int:village_id>")
+def village(village_id: int):
+    village = services.village(village_id)
+    from ..i18n import localized
+
+    return _listing(f"{localized(village.town)} · {localized(village)}", "🏞️", village_id=village.id)
 
 
 @bp.get("/p/<int:product_id>")
 def product(product_id: int):
     product = services.product_for_sale(product_id)
+    fastest, place = services.fastest_delivery(product)
     return render_template(
-        "catalog/product.html", product=product, stock=services.stock_state(product.id)
+        "catalog/product.html", product=product, stock=services.stock_state(product.id),
+        fastest=fastest, fastest_place=place,
     )
-
-
-@bp.app_context_processor
-def _catalog_names() -> dict:
-    from flask_babel import lazy_gettext as _l
-
-    return {
-        "cert_names": {
-            "none": _l("None"),
-            "green_food": _l("Green Food"),
-            "organic": _l("Organic"),
-            "geo_indication": _l("Geographical Indication"),
-            "sc_licence": _l("SC food production licence"),
-        }
-    }

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from ..errors import NotFound
+from ..errors import Conflict, NotFound
 from ..extensions import db
 from .models import Order, OrderEvent, OrderStatus
 
@@ -46,3 +50,80 @@ def record_event(
         order.status = to_status
     db.session.add(event)
     return event
+
+
+class CannotCancel(Conflict):
+    code = "cannot_cancel"
+    default_message = _l("This order can no longer be cancelled: it is already on its way.")
+
+
+CANCELLABLE = (OrderStatus.PENDING_PAYMENT, OrderStatus.CONFIRMED)
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """Where the order stands in the current plan."""
+
+    eta_at: datetime | None
+    vehicle_plate: str | None
+    stops_before: int
+    stops_done: int
+
+
+def tracking(order: Order) -> Tracking | None:
+    from ..dispatch.models import Plan, PlanStatus, Route, Stop, StopKind, StopStatus
+
+    stop = db.session.scalar(
+        sa.select(Stop).join(Stop.route).join(Route.plan)
+        .where(Stop.order_id == order.id, Stop.kind == StopKind.DELIVERY, Plan.status == PlanStatus.ACTIVE)
+        .order_by(Stop.id.desc()).limit(1)
+    )
+    if stop is None:
+        return None
+    before = [s for s in stop.route.stops if s.sequence < stop.sequence]
+    return Tracking(
+        eta_at=stop.actual_arrival_at or stop.planned_arrival_at,
+        vehicle_plate=stop.route.vehicle.plate,
+        stops_before=len(before),
+        stops_done=sum(1 for s in before if s.status == StopStatus.DONE),
+    )
+
+
+def cancel(user_id: int, number: str, reason: str = "") -> Order:
+    """Cancel the consumer's own order before dispatch: stock released, refund recorded,
+    its stops taken out of the plan. Safe against double submission (row lock + status check)."""
+    from ..dispatch.models import Route, Stop, StopStatus
+    from ..inventory import services as inventory
+    from ..payments import services as payments
+    from ..planning import promise
+
+    order = db.session.scalar(
+        sa.select(Order).where(Order.number == number, Order.user_id == user_id).with_for_update()
+    )
+    if order is None:
+        raise NotFound()
+    if order.status not in CANCELLABLE:
+        raise CannotCancel()
+    for line in order.lines:
+        stock = inventory.stock_row(line.product_id, line.source_location_id)
+        if stock is not None:
+            inventory.release(stock.id, line.quantity, reason="cancel", order_id=order.id, actor_id=user_id)
+    was_paid = order.status == OrderStatus.CONFIRMED
+    record_event(order, "cancelled", to_status=OrderStatus.CANCELLED, actor_id=user_id,
+                 data={"reason": reason[:200]} if reason else {})
+    order.cancel_reason = reason[:200]
+    if was_paid:
+        payments.refund(order, order.total_fen, "cancelled by the consumer")
+    pending = db.session.scalars(sa.select(Stop).where(Stop.order_id == order.id, Stop.status == StopStatus.PENDING))
+    routes = set()
+    for stop in pending:
+        routes.add(stop.route_id)
+        db.session.delete(stop)
+    db.session.flush()
+    for route_id in routes:  # close the gaps in the visiting order
+        for sequence, stop in enumerate(db.session.get(Route, route_id).stops, start=1):
+            stop.sequence = sequence
+    db.session.commit()
+    if order.warehouse_id:
+        promise.invalidate(order.warehouse_id)
+    return order

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.access import AREA_ROLES, guard_blueprint
@@ -19,20 +20,17 @@ def index():
 
 @bp.get("/<number>")
 def detail(number: str):
-    return render_template("orders/detail.html", order=services.order_of(current_user.id, number))
+    order = services.order_of(current_user.id, number)
+    return render_template("orders/detail.html", order=order, tracking=services.tracking(order),
+                           cancellable=order.status in services.CANCELLABLE)
 
 
-@bp.app_context_processor
-def _status_names() -> dict:
-    from flask_babel import lazy_gettext as _l
-
-    return {
-        "order_status_names": {
-            "pending_payment": _l("Awaiting payment"),
-            "confirmed": _l("Confirmed"),
-            "dispatched": _l("On the way"),
-            "delivered": _l("Delivered"),
-            "cancelled": _l("Cancelled"),
-            "expired": _l("Expired"),
-        }
-    }
+@bp.post("/<number>/cancel")
+def cancel(number: str):
+    try:
+        services.cancel(current_user.id, number, request.form.get("reason", ""))
+    except services.CannotCancel as error:
+        flash(error.message, "error")
+    else:
+        flash(_("Your order has been cancelled."), "info")
+    return redirect(url_for("orders.detail", number=number))

@@ -26,7 +26,9 @@ DESKTOP = {"width": 1280, "height": 900}
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "browser: drives a real Chromium through the app (tests/browser)")
+    config.addinivalue_line(
+        "markers", "browser: drives a real Chromium through the app (tests/browser)"
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

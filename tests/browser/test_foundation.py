@@ -51,12 +51,16 @@ def sign_out(page: Page) -> None:
 def user_count(app: Flask, mobile: str) -> int:
     with app.app_context():
         try:
-            return db.session.scalar(select(func.count()).select_from(User).where(User.mobile == mobile))
+            return db.session.scalar(
+                select(func.count()).select_from(User).where(User.mobile == mobile)
+            )
         finally:
             db.session.remove()
 
 
-def test_register_sign_in_switch_language_with_screenshots(page: Page, site: str, app: Flask, screenshots: Path) -> None:
+def test_register_sign_in_switch_language_with_screenshots(
+    page: Page, site: str, app: Flask, screenshots: Path
+) -> None:
     page.goto(site + "/")
     assert_speaks_chinese(page)
     expect(page.locator(".cat-grid")).to_contain_text("竹炭制品")
@@ -114,7 +118,9 @@ def test_register_sign_in_switch_language_with_screenshots(page: Page, site: str
     expect(page.locator(".cat-grid")).not_to_contain_text("Bamboo charcoal goods")
 
 
-def test_phone_viewport_home(browser: Browser, browser_context_args: dict, site: str, screenshots: Path) -> None:
+def test_phone_viewport_home(
+    browser: Browser, browser_context_args: dict, site: str, screenshots: Path
+) -> None:
     context = browser.new_context(
         **{**browser_context_args, "viewport": {"width": 390, "height": 844}},
         device_scale_factor=2,
@@ -145,7 +151,9 @@ def test_phone_viewport_home(browser: Browser, browser_context_args: dict, site:
         context.close()
 
 
-def test_bad_registration_shows_message_in_page_language(page: Page, site: str, app: Flask, screenshots: Path) -> None:
+def test_bad_registration_shows_message_in_page_language(
+    page: Page, site: str, app: Flask, screenshots: Path
+) -> None:
     assert user_count(app, DEMO_CONSUMER) == 1
     page.goto(site + "/register")
 
@@ -189,7 +197,12 @@ AREAS = [
     ("13757801236", "/coop/", ["/coop/", "/"], "coop-zh.png"),
     ("13957800010", "/dispatch/", ["/dispatch/", "/"], "dispatch-zh.png"),
     ("13957800020", "/complaints/", ["/complaints/", "/"], "complaints-zh.png"),
-    ("13957800099", "/admin/", ["/admin/", "/dispatch/", "/complaints/", "/reports/", "/"], "admin-zh.png"),
+    (
+        "13957800099",
+        "/admin/",
+        ["/admin/", "/dispatch/", "/complaints/", "/reports/", "/"],
+        "admin-zh.png",
+    ),
 ]
 
 
@@ -200,7 +213,9 @@ def test_each_role_lands_on_its_area(page: Page, site: str, screenshots: Path) -
         assert_speaks_chinese(page)
 
         nav = page.locator("nav.areanav a")
-        hrefs = [href.removeprefix(site) for href in nav.evaluate_all("links => links.map(a => a.href)")]
+        hrefs = [
+            href.removeprefix(site) for href in nav.evaluate_all("links => links.map(a => a.href)")
+        ]
         assert hrefs == nav_paths, (mobile, hrefs)
         expect(page.locator("nav.areanav a.active")).to_have_attribute("href", landing)
         for label in nav.all_inner_texts():
@@ -227,3 +242,22 @@ def test_area_nav_highlights_only_the_current_page(page: Page, live_server: str)
         active = page.locator("nav.areanav a.active")
         expect(active).to_have_count(1)
         expect(active).to_have_attribute("href", path)
+
+
+RAW_CODE = re.compile(r"^[a-z]+(?:_[a-z]+)*$")
+
+
+@pytest.mark.xfail(
+    reason="app bug: staff tables print enum values (coop/index.html:17 product status 'active'; "
+    "complaints/index.html:13 category 'late'/'missing_item' and status 'open') instead of labels",
+    strict=False,
+)
+def test_staff_tables_show_labels_not_codes_in_chinese(page: Page, site: str) -> None:
+    for mobile, path in (("13757801236", "/coop/"), ("13957800020", "/complaints/")):
+        sign_in(page, site, mobile, DEMO_PASSWORD)
+        expect(page).to_have_url(site + path)
+        cells = page.locator("main table.data td").all_inner_texts()
+        assert cells, f"no table on {path}"
+        codes = sorted({text.strip() for text in cells if RAW_CODE.match(text.strip())})
+        assert not codes, f"untranslated codes on {path}: {codes}"
+        sign_out(page)

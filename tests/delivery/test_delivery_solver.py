@@ -15,6 +15,7 @@ from delivery import (
     Vehicle,
     check,
     solve,
+    solve_many,
 )
 
 
@@ -245,3 +246,42 @@ def test_haversine_heterogeneous_fleet_and_zone_factor():
     slow_hills = replace(p, matrix=HaversineMatrix(zone_factors={"hills": 2.0}))
     plan2 = solve(slow_hills, time_limit=0.3)
     assert [u.reason_code for u in plan2.unassigned] == ["no_vehicle_reaches_in_time"]
+
+
+def test_locked_pickup_keeps_its_delivery_on_the_same_vehicle(grid):
+    points = {"D": (0, 0), "COOP": (20, 0), "HOME": (0, 20), "X": (5, 5)}
+    orders = [
+        Order("P", kind=OrderKind.PICKUP_DELIVERY, pickup="COOP", delivery="HOME", weight=3,
+              deadline=500),
+        Order("X", delivery="X", weight=1),
+    ]  # fmt: skip
+    vehicles = [
+        Vehicle("V1", "D", 10, shift_end=1000, locked_stops=(StopRef("P", "pickup"),)),
+        Vehicle("V2", "D", 10, shift_end=1000),
+    ]
+    p = grid(points, orders, vehicles)
+    plan = solve(p, time_limit=0.5)
+    assert check(p, plan) == []
+    ids = stop_ids(plan, "V1")
+    assert ids[0] == ("P", "pickup") and ("P", "delivery") in ids
+
+
+def test_late_locked_stop_is_still_visited_and_flagged(grid):
+    # the vehicle is 50 away from a locked stop whose deadline is in 10: it goes anyway
+    points = {"D": (0, 0), "A": (50, 0)}
+    v = Vehicle("V1", "D", 10, shift_end=1000, locked_stops=(StopRef("A"),))
+    p = grid(points, [Order("A", delivery="A", deadline=10)], [v])
+    plan = solve(p, time_limit=0.3)
+    (visit,) = plan.route_of("V1").stops
+    assert visit.late == 40 and not plan.unassigned
+    assert [x.code for x in check(p, plan)] == ["late"]
+
+
+def test_solve_many_plans_each_warehouse(grid):
+    problems = [
+        grid(SQUARE, _orders()),
+        grid(SQUARE, [Order("A", delivery="A")]),
+    ]
+    plans = solve_many(problems, time_limit=0.5, processes=2)
+    assert [len(pl.used_routes[0].stops) for pl in plans] == [3, 1]
+    assert all(check(p, pl) == [] for p, pl in zip(problems, plans, strict=True))

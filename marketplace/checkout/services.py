@@ -1,0 +1,183 @@
+"""Checkout: quote the windows for a cart and address, and place the order — re-checking the
+promise under the warehouse's lock, reserving stock atomically, recording the promise."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from ..cart import services as cart_services
+from ..catalog import services as catalog
+from ..catalog.models import Product
+from ..columns import utcnow
+from ..errors import Conflict, ValidationFailed
+from ..extensions import db
+from ..geo import services as geo
+from ..geo.models import Address
+from ..i18n import LOCAL_TZ
+from ..inventory import services as inventory
+from ..logistics.models import Warehouse, WindowClass
+from ..orders import services as orders
+from ..orders.models import Order, OrderLine, OrderStatus, PaymentMethod
+from ..planning import promise
+
+IDEMPOTENCY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+class WindowUnavailable(Conflict):
+    code = "window_unavailable"
+    default_message = _l("The delivery window you chose can no longer be kept. Please choose another.")
+
+    def __init__(self, quotes: list[promise.WindowQuote]):
+        super().__init__()
+        self.quotes = quotes
+
+
+class EmptyCart(ValidationFailed):
+    code = "empty_cart"
+    default_message = _l("Your cart is empty.")
+
+
+@dataclass(frozen=True)
+class CheckoutQuote:
+    address: Address
+    warehouse: Warehouse | None
+    lines: list[tuple[Product, int]]
+    sources: list[promise.LineSource] | None
+    windows: list[promise.WindowQuote]
+    subtotal_fen: int
+
+    @property
+    def any_feasible(self) -> bool:
+        return any(w.feasible for w in self.windows)
+
+
+def cart_lines(cart_items: dict[int, int]) -> list[tuple[Product, int]]:
+    if not cart_items:
+        raise EmptyCart()
+    products = db.session.scalars(catalog.on_sale().where(Product.id.in_(cart_items))).unique().all()
+    if not products:
+        raise EmptyCart()
+    return [(p, cart_items[p.id]) for p in sorted(products, key=lambda p: p.id)]
+
+
+def quote(user_id: int, address_id: int, cart_items: dict[int, int], now: datetime | None = None) -> CheckoutQuote:
+    """The windows the current plan can keep for this cart to this (own) address."""
+    address = geo.address_of(user_id, address_id)
+    lines = cart_lines(cart_items)
+    warehouse = geo.warehouse_for_zone(address.village.zone_id)
+    sources = promise.pick_sources(lines, warehouse.location_id if warehouse else None)
+    subtotal = sum(p.price_fen * q for p, q in lines)
+    if sources is None:
+        raise inventory.OutOfStock(_l("Some items in your cart are no longer in stock. Please check your cart."))
+    windows = promise.quote(warehouse.id if warehouse else None, address.lat, address.lon,
+                            address.village.zone_id, sources, now)
+    return CheckoutQuote(address, warehouse, lines, sources, windows, subtotal)
+
+
+def new_idempotency_key() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def _order_number(now: datetime) -> str:
+    return f"SH{now.astimezone(LOCAL_TZ):%y%m%d%H%M}{secrets.randbelow(10**6):06d}"
+
+
+def place_order(user_id: int, address_id: int, window_code: str, payment_method: str, idempotency_key: str,
+                cart_items: dict[int, int] | None = None, now: datetime | None = None) -> Order:
+    """Place the cart as an order with a guaranteed window. One transaction; the same
+    idempotency key returns the first order instead of placing a second one."""
+    if not IDEMPOTENCY_RE.match(idempotency_key or ""):
+        raise ValidationFailed(_l("The order form is incomplete. Please reload the page."), field="idempotency_key")
+    existing = _by_key(user_id, idempotency_key)
+    if existing is not None:
+        return existing
+    window = db.session.scalar(sa.select(WindowClass).where(WindowClass.code == window_code, WindowClass.active.is_(True)))
+    if window is None:
+        raise ValidationFailed(_l("Choose one of the offered delivery windows."), field="window")
+    try:
+        method = PaymentMethod(payment_method)
+    except ValueError:
+        raise ValidationFailed(_l("Choose how you will pay."), field="payment_method") from None
+    address = geo.address_of(user_id, address_id)
+    lines = cart_lines(cart_services.items() if cart_items is None else cart_items)
+    warehouse = geo.warehouse_for_zone(address.village.zone_id)
+    if warehouse is None:
+        raise ValidationFailed(promise.REASON_TEXT["outside_service_area"], field="address")
+    promise.prepare(warehouse.id)  # may plan a warehouse that has no plan yet (commits)
+    now = now or utcnow()
+    try:
+        with promise.warehouse_lock(warehouse.id):
+            existing = _by_key(user_id, idempotency_key)  # a twin request may have won the lock first
+            if existing is not None:
+                return existing
+            order = _place_locked(user_id, address, lines, warehouse, window, method, idempotency_key, now)
+            db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = _by_key(user_id, idempotency_key)
+        if existing is None:
+            raise
+        return existing
+    except Exception:
+        db.session.rollback()
+        raise
+    return order
+
+
+def _by_key(user_id: int, key: str) -> Order | None:
+    return db.session.scalar(sa.select(Order).where(Order.user_id == user_id, Order.idempotency_key == key))
+
+
+def _place_locked(user_id: int, address: Address, lines: list[tuple[Product, int]], warehouse: Warehouse,
+                  window: WindowClass, method: PaymentMethod, key: str, now: datetime) -> Order:
+    sources = promise.pick_sources(lines, warehouse.location_id)
+    if sources is None:
+        raise inventory.OutOfStock(_l("Some items in your cart are no longer in stock. Please check your cart."))
+    subtotal = sum(p.price_fen * q for p, q in lines)
+    village = address.village
+    order = Order(
+        number=_order_number(now), user_id=user_id, idempotency_key=key, payment_method=method,
+        status=OrderStatus.PENDING_PAYMENT if method == PaymentMethod.ONLINE else OrderStatus.CONFIRMED,
+        address_id=address.id, village_id=village.id, zone_id=village.zone_id,
+        recipient_name=address.recipient_name, recipient_mobile=address.recipient_mobile,
+        address_text=geo.full_text(address), lat=address.lat, lon=address.lon, window_class_id=window.id,
+        placed_at=now, deadline_at=now + timedelta(hours=window.hours), warehouse_id=warehouse.id,
+        subtotal_fen=subtotal, delivery_fee_fen=window.fee_fen, total_fen=subtotal + window.fee_fen,
+        payment_expires_at=(now + timedelta(minutes=current_app.config["PAYMENT_TIMEOUT_MINUTES"])
+                            if method == PaymentMethod.ONLINE else None),
+    )
+    for (product, quantity), source in zip(lines, sources, strict=True):
+        order.lines.append(OrderLine(
+            product_id=product.id, source_location_id=source.location.id,
+            batch_id=product.batches[-1].id if product.batches else None,
+            product_name_zh=product.name_zh, product_name_en=product.name_en, unit_price_fen=product.price_fen,
+            quantity=quantity, line_total_fen=product.price_fen * quantity,
+            weight_g=source.weight_g, volume_cm3=source.volume_cm3,
+        ))
+    db.session.add(order)
+    db.session.flush()
+    for source in sources:
+        inventory.reserve(source.stock_id, source.quantity, order_id=order.id, actor_id=user_id)
+    try:
+        order.promised_eta_at = promise.commit(order, sources, window, now)
+    except promise.PromiseBroken as broken:
+        raise WindowUnavailable(broken.quotes) from None
+    orders.record_event(order, "placed", to_status=order.status, actor_id=user_id,
+                        data={"window": window.code, "deadline_at": order.deadline_at.isoformat(),
+                              "eta": order.promised_eta_at.isoformat()})
+    from ..payments import services as payments
+
+    if method == PaymentMethod.ONLINE:
+        payments.start_payment(order)
+    else:
+        payments.record_cash_on_delivery(order)
+    cart_services.remove_products(user_id, [p.id for p, _ in lines])
+    return order

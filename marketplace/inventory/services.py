@@ -1,0 +1,92 @@
+"""Stock operations. Reservations are atomic conditional UPDATEs, so concurrent checkouts can
+never reserve more than is on hand (no check-then-write race), on PostgreSQL and SQLite alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from ..errors import Conflict
+from ..extensions import db
+from .models import Location, LocationKind, Stock, StockMovement
+
+
+class OutOfStock(Conflict):
+    code = "out_of_stock"
+    default_message = _l("Not enough stock left for this item.")
+
+
+@dataclass(frozen=True)
+class Reservation:
+    stock_id: int
+    quantity: int
+
+
+def available(product_id: int, location_ids: list[int] | None = None) -> int:
+    query = sa.select(sa.func.coalesce(sa.func.sum(Stock.on_hand - Stock.reserved), 0)).where(
+        Stock.product_id == product_id
+    )
+    if location_ids is not None:
+        query = query.where(Stock.location_id.in_(location_ids))
+    return int(db.session.scalar(query))
+
+
+def reserve(stock_id: int, quantity: int, *, order_id: int | None = None, actor_id: int | None = None) -> None:
+    """Reserve ``quantity`` units of a stock row or raise OutOfStock. The caller commits."""
+    if quantity <= 0:
+        raise ValueError("quantity must be positive")
+    result = db.session.execute(
+        sa.update(Stock)
+        .where(Stock.id == stock_id, Stock.on_hand - Stock.reserved >= quantity)
+        .values(reserved=Stock.reserved + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise OutOfStock()
+    db.session.add(StockMovement(stock_id=stock_id, delta_reserved=quantity, reason="reserve",
+                                 order_id=order_id, actor_user_id=actor_id))
+
+
+def release(stock_id: int, quantity: int, *, reason: str, order_id: int | None = None,
+            actor_id: int | None = None) -> None:
+    """Give reserved units back (cancelled or expired order). The caller commits."""
+    db.session.execute(
+        sa.update(Stock)
+        .where(Stock.id == stock_id)
+        .values(reserved=sa.func.max(Stock.reserved - quantity, 0) if db.engine.dialect.name == "sqlite"
+                else sa.func.greatest(Stock.reserved - quantity, 0))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.add(StockMovement(stock_id=stock_id, delta_reserved=-quantity, reason=reason,
+                                 order_id=order_id, actor_user_id=actor_id))
+
+
+def ship(stock_id: int, quantity: int, *, order_id: int | None = None) -> None:
+    """Reserved units leave the location (picked up / loaded): on hand and reserved both drop."""
+    db.session.execute(
+        sa.update(Stock).where(Stock.id == stock_id)
+        .values(on_hand=Stock.on_hand - quantity, reserved=Stock.reserved - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.add(StockMovement(stock_id=stock_id, delta_on_hand=-quantity, delta_reserved=-quantity,
+                                 reason="ship", order_id=order_id))
+
+
+def stock_row(product_id: int, location_id: int) -> Stock | None:
+    return db.session.scalar(sa.select(Stock).where(Stock.product_id == product_id, Stock.location_id == location_id))
+
+
+def sources_for(product_id: int, warehouse_location_id: int | None) -> list[Stock]:
+    """Where an order's units can come from, best first: the serving warehouse, then the
+    cooperative (needs a pickup). Other warehouses are not used (no transfers at checkout)."""
+    rows = db.session.scalars(
+        sa.select(Stock).join(Stock.location).where(Stock.product_id == product_id, Stock.on_hand > Stock.reserved)
+    ).all()
+    warehouse = [s for s in rows if s.location_id == warehouse_location_id]
+    farm = [s for s in rows if s.location.kind == LocationKind.COOPERATIVE]
+    return warehouse + farm
+
+
+__all__ = ["OutOfStock", "Reservation", "Location", "available", "reserve", "release", "ship", "sources_for"]
