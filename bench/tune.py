@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from delivery.bench import exact_distance, load_bks, node_routes  # noqa: E402
 from delivery.check import check  # noqa: E402
 from delivery.io import read_lilim, read_solomon  # noqa: E402
-from delivery.solver import SearchConfig, solve  # noqa: E402
+from delivery.solver import LEAN_OPERATORS, SearchConfig, solve  # noqa: E402
 
 
 def main() -> None:
@@ -30,8 +30,7 @@ def main() -> None:
     raw = json.loads(args.config)
     cfgs = []
     for item in raw if isinstance(raw, list) else [raw]:
-        if "operators" in item:
-            item["operators"] = tuple(item["operators"])
+        item["operators"] = tuple(item.get("operators", LEAN_OPERATORS))
         if "params" in item:
             item["params"] = tuple(tuple(x) for x in item["params"])
         cfgs.append(SearchConfig(**item))

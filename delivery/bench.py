@@ -15,6 +15,7 @@ import argparse
 import csv
 import json
 import math
+import resource
 import statistics
 import sys
 import time
@@ -44,6 +45,7 @@ class Result:
     bks_distance: float | None = None
     unassigned: int = 0
     violations: int = 0
+    cpu: float = 0.0  # CPU seconds used (this process and its workers)
 
     @property
     def gap(self) -> float | None:
@@ -156,6 +158,7 @@ def run_one(kind: str, path: Path, seconds: float, solver: str, workers: int) ->
     problem = read_solomon(path) if kind == "vrptw" else read_lilim(path)
     scale = problem.meta["scale"]
     t0 = time.monotonic()
+    cpu0 = _cpu()
     if solver == "product":
         plan = solve(problem, seconds, workers=workers)
     elif solver == "ortools-default":
@@ -165,6 +168,7 @@ def run_one(kind: str, path: Path, seconds: float, solver: str, workers: int) ->
     else:  # pragma: no cover - argparse restricts choices
         raise ValueError(solver)
     wall = time.monotonic() - t0
+    cpu = _cpu() - cpu0
     violations = check(problem, plan)
     routes = node_routes(plan)
     # Solomon: CVRPLIB tenths, truncated; Li & Lim: exact Euclidean
@@ -181,7 +185,15 @@ def run_one(kind: str, path: Path, seconds: float, solver: str, workers: int) ->
         bks_distance=bks[1] if bks else None,
         unassigned=len(plan.unassigned),
         violations=len(violations),
+        cpu=round(cpu, 1),
     )
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the solver's workers)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _fmt(x: float | None, spec: str) -> str:
@@ -202,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     results: list[Result] = []
     print(f"{'instance':10} {'veh':>4} {'bks_v':>5} {'distance':>11} {'bks':>10} {'gap%':>7} "
-          f"{'feasible':>8} {'secs':>6}")  # fmt: skip
+          f"{'feasible':>8} {'secs':>6} {'cpu':>5}")  # fmt: skip
     for f in args.files:
         try:
             r = run_one(args.kind, f, args.seconds, args.solver, args.workers)
@@ -213,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"{r.instance:10} {r.vehicles:4d} {_fmt(r.bks_vehicles, '5d')} {r.distance:11.2f} "
             f"{_fmt(r.bks_distance, '10.2f')} {_fmt(r.gap, '7.2f')} "
-            f"{'yes' if r.feasible else 'NO':>8} {r.seconds:6.1f}",
+            f"{'yes' if r.feasible else 'NO':>8} {r.seconds:6.1f} {r.cpu:5.1f}",
             flush=True,
         )
     if not results:
@@ -221,6 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     gaps = [r.gap for r in results if r.gap is not None]
     print("-" * 68)
     print(f"instances: {len(results)}  feasible: {sum(r.feasible for r in results)}")
+    wall, cpu = sum(r.seconds for r in results), sum(r.cpu for r in results)
+    print(f"wall {wall:.0f} s, CPU {cpu:.0f} s (a free 2-core machine gives up to {2 * wall:.0f})")
     if gaps:
         print(f"gap to BKS distance: mean {statistics.fmean(gaps):.2f}%  max {max(gaps):.2f}%")
     with_v = [r for r in results if r.bks_vehicles is not None]

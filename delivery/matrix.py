@@ -139,3 +139,53 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, h)))
+
+
+class CachedMatrix:
+    """Serves sub-matrices of a fixed location set from one precomputed matrix.
+
+    Used for the many small sub-problems of the decomposition search, so that a slow
+    provider (a road-network engine) is asked once. Locations outside the set fall through to
+    the wrapped provider.
+    """
+
+    def __init__(self, inner: TravelMatrix, locations: Sequence[Location]):
+        self.inner = inner
+        self.locations = list(locations)
+        self.index = {loc.id: i for i, loc in enumerate(self.locations)}
+        self._dist: np.ndarray | None = None
+        self._dur: dict[float, np.ndarray] = {}
+
+    def seed(self, dist: np.ndarray, durations: Mapping[float, np.ndarray]) -> None:
+        self._dist = dist
+        self._dur.update(durations)
+
+    def _rows(self, locs: Sequence[Location]) -> np.ndarray | None:
+        try:
+            return np.fromiter(
+                (self.index[loc.id] for loc in locs), dtype=np.int64, count=len(locs)
+            )
+        except KeyError:
+            return None
+
+    def distances(
+        self, origins: Sequence[Location], destinations: Sequence[Location]
+    ) -> np.ndarray:
+        a, b = self._rows(origins), self._rows(destinations)
+        if a is None or b is None:
+            return self.inner.distances(origins, destinations)
+        if self._dist is None:
+            self._dist = np.asarray(self.inner.distances(self.locations, self.locations))
+        return self._dist[np.ix_(a, b)]
+
+    def durations(
+        self, origins: Sequence[Location], destinations: Sequence[Location], speed_kmh: float
+    ) -> np.ndarray:
+        a, b = self._rows(origins), self._rows(destinations)
+        if a is None or b is None:
+            return self.inner.durations(origins, destinations, speed_kmh)
+        m = self._dur.get(speed_kmh)
+        if m is None:
+            m = np.asarray(self.inner.durations(self.locations, self.locations, speed_kmh))
+            self._dur[speed_kmh] = m
+        return m[np.ix_(a, b)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import random
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -21,6 +22,7 @@ from ortools.util import optional_boolean_pb2
 
 from delivery._context import BIG_VOLUME, Context
 from delivery.insertion import greedy_routes
+from delivery.matrix import CachedMatrix
 from delivery.model import Plan, Problem, Role, StopRef
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,16 @@ class SearchConfig:
     from_best: bool = False
     #: other RoutingSearchParameters fields to set, as (name, value) pairs
     params: tuple[tuple[str, object], ...] = ()
+    #: fraction of the time spent re-optimising groups of nearby routes as small sub-problems
+    #: (OR-Tools is strong on small problems; POPMUSIC-style decomposition)
+    decompose: float = 0.0
+    #: with vehicle fixed costs: fraction of the time spent emptying the smallest routes
+    #: (route elimination: the fleet minus one vehicle must take all its orders)
+    eliminate: float = 0.0
+    #: seconds per sub-problem and its size (stops)
+    sub_seconds: float = 0.4
+    sub_stops: int = 45
+    seed: int = 0
 
 
 #: local-search operators switched off: the insertion LNS operators and the chain moves for
@@ -73,11 +85,15 @@ LEAN_OPERATORS = (
 #: diverse starts; :func:`solve` runs as many as the time allows, split over its workers
 PORTFOLIO = (
     SearchConfig("PATH_CHEAPEST_ARC", gls_lambda=0.5, operators=LEAN_OPERATORS),
+    SearchConfig(
+        "PATH_CHEAPEST_ARC", gls_lambda=0.5, operators=LEAN_OPERATORS, decompose=0.8, seed=1
+    ),
     SearchConfig("PARALLEL_CHEAPEST_INSERTION", gls_lambda=0.1, operators=LEAN_OPERATORS),
+    SearchConfig(
+        "SAVINGS", gls_lambda=0.3, operators=LEAN_OPERATORS, decompose=0.8, sub_stops=30, seed=2
+    ),
     SearchConfig("PATH_CHEAPEST_ARC", gls_lambda=0.3, operators=LEAN_OPERATORS),
-    SearchConfig("SAVINGS", gls_lambda=0.1, operators=LEAN_OPERATORS),
-    SearchConfig("PATH_CHEAPEST_ARC", gls_lambda=0.8, operators=LEAN_OPERATORS),
-    SearchConfig("LOCAL_CHEAPEST_INSERTION", gls_lambda=0.3, operators=LEAN_OPERATORS),
+    SearchConfig("PARALLEL_CHEAPEST_INSERTION", operators=LEAN_OPERATORS, decompose=0.8, seed=3),
 )
 
 RoutesT = list[list[tuple[str, str]]]  # per vehicle: (order_id, role) in visiting order
@@ -267,8 +283,15 @@ def _search(
     t0 = time.monotonic()
     ctx = Context(problem)
     model = _Model(ctx)
-    remaining = seconds - (time.monotonic() - t0)
-    phase2 = cfg.distance_phase if any(vi.fixed_cost for vi in ctx.vehicles) else 0.0
+    hierarchical = any(vi.fixed_cost for vi in ctx.vehicles)
+    eliminate = cfg.eliminate if hierarchical else 0.0
+    main_seconds = seconds
+    if cfg.decompose or eliminate:
+        # the whole-problem search must at least find a first solution on big problems
+        floor = min(0.6 * seconds, 0.02 * len(ctx.stops))
+        main_seconds = max(seconds * (1 - cfg.decompose - eliminate), floor)
+    remaining = main_seconds - (time.monotonic() - t0)
+    phase2 = cfg.distance_phase if hierarchical else 0.0
     params = model.params(cfg, max(0.01, remaining * (1 - phase2)), log_search)
     routing = model.routing
     solution = None
@@ -283,7 +306,7 @@ def _search(
         return None
     routes = model.routes_of(solution)
     objective = solution.ObjectiveValue()
-    remaining = seconds - (time.monotonic() - t0)
+    remaining = main_seconds - (time.monotonic() - t0)
     if phase2 and remaining > 0.2:
         # keep the vehicles the first phase used, minimise distance only
         used = [bool(r) for r in routes]
@@ -301,8 +324,116 @@ def _search(
             sol2 = m2.routing.SolveFromAssignmentWithParameters(start, p2)
             if sol2 is not None:
                 routes = m2.routes_of(sol2)
+    if eliminate:
+        until = t0 + seconds * (1 - cfg.decompose)
+        routes = _eliminate(ctx, routes, cfg, until - time.monotonic())
+    if cfg.decompose:
+        routes = _decompose(ctx, routes, cfg, t0 + seconds - time.monotonic())
     # one objective for comparing portfolio members: the full (phase 1) cost
     return _objective(ctx, routes, objective), routes
+
+
+def _eliminate(ctx: Context, routes: RoutesT, cfg: SearchConfig, seconds: float) -> RoutesT:
+    """Fewer vehicles: empty the smallest route and let the others absorb its orders."""
+    deadline = time.monotonic() + seconds
+    best = [list(r) for r in routes]
+    best_obj = _objective(ctx, best, 2**62)
+    slice_ = max(1.0, seconds / 4)
+    tried: set[int] = set()
+    while True:
+        left = deadline - time.monotonic()
+        if left < 0.3:
+            break
+        used = [v for v, r in enumerate(best) if r and v not in tried]
+        used = [
+            v for v in used if not ctx.vehicles[v].locked and not ctx.vehicles[v].vehicle.onboard
+        ]
+        if not used or sum(1 for r in best if r) <= 1:
+            break
+        victim = min(used, key=lambda v: len(best[v]))
+        tried.add(victim)
+        model = _Model(ctx)
+        routing = model.routing
+        for v, seq in enumerate(best):
+            if v == victim or not seq:
+                routing.solver().Add(routing.NextVar(routing.Start(v)) == routing.End(v))
+        params = model.params(cfg, min(slice_, left - 0.1))
+        routing.CloseModelWithParameters(params)
+        start = model.assignment_from([[] if v == victim else seq for v, seq in enumerate(best)])
+        if start is None:
+            continue
+        sol = routing.SolveFromAssignmentWithParameters(start, params)
+        if sol is None:
+            continue
+        cand = model.routes_of(sol)
+        obj = _objective(ctx, cand, 2**62)
+        if obj < best_obj:
+            best, best_obj = cand, obj
+            tried = set()
+    return best
+
+
+def _decompose(ctx: Context, routes: RoutesT, cfg: SearchConfig, seconds: float) -> RoutesT:
+    """Improve ``routes`` by re-solving groups of 2-4 nearby routes as small problems."""
+    deadline = time.monotonic() + seconds
+    problem = ctx.problem
+    rng = random.Random(cfg.seed)
+    cached = CachedMatrix(ctx.matrix, problem.locations)
+    cached.seed(ctx.dist, ctx._dur)
+    sub_cfg = replace(cfg, decompose=0.0, distance_phase=0.0)
+    routes = [list(r) for r in routes]
+    locs_of = [np.array([ctx.stops[StopRef(o, Role(r))].loc for o, r in seq]) for seq in routes]
+    while True:
+        left = deadline - time.monotonic()
+        if left < 0.1:
+            break
+        used = [v for v, r in enumerate(routes) if r]
+        if len(used) < 2:
+            break
+        seed = rng.choice(used)
+        a = locs_of[seed]
+        # closeness of a route to the seed route: mean distance of the seed's stops to it
+        near = sorted(
+            (float(ctx.dist[np.ix_(a, locs_of[v])].min(axis=1).mean()), v)
+            for v in used
+            if v != seed
+        )
+        k = rng.choice((2, 3, 3, 4))
+        group, size = [seed], len(routes[seed])
+        for _, v in near:
+            if len(group) >= k or size + len(routes[v]) > cfg.sub_stops:
+                break
+            group.append(v)
+            size += len(routes[v])
+        if len(group) < 2:
+            continue
+        idle = [v for v, r in enumerate(routes) if not r]
+        if idle:
+            group.append(rng.choice(idle))
+        vehicles = [problem.vehicles[v] for v in group]
+        order_ids = list(dict.fromkeys(o for v in group for o, _ in routes[v]))
+        orders = [problem.order_by_id[o] for o in order_ids]
+        loc_ids = {x for veh in vehicles for x in (veh.depot, veh.origin)}
+        loc_ids.update(x for o in orders for x in (o.pickup, o.delivery) if x is not None)
+        sub = replace(
+            problem,
+            locations=tuple(loc for loc in problem.locations if loc.id in loc_ids),
+            vehicles=tuple(vehicles),
+            orders=tuple(orders),
+            matrix=cached,
+        )
+        current = [routes[v] for v in group]
+        try:
+            before = _objective(Context(sub), current, 2**62)
+            res = _search(sub, sub_cfg, min(cfg.sub_seconds, left - 0.05), current)
+        except Exception:  # pragma: no cover - a failed sub-problem leaves the routes as they are
+            log.exception("sub-problem search failed")
+            continue
+        if res is not None and res[0] < before:
+            for v, seq in zip(group, res[1], strict=True):
+                routes[v] = seq
+                locs_of[v] = np.array([ctx.stops[StopRef(o, Role(r))].loc for o, r in seq])
+    return routes
 
 
 def _objective(ctx: Context, routes: RoutesT, fallback: int) -> int:

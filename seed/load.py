@@ -70,10 +70,20 @@ HISTORY_PREFIX = "SH"
 DEMO_PASSWORD = "shanhuo123"
 
 
+_known: dict[tuple, dict[tuple, Any]] = {}  # rows by natural key, loaded once per model and step
+
+
 def _get_or_create(model: type, key: dict[str, Any], **fields: Any) -> Any:
-    row = db.session.scalar(sa.select(model).filter_by(**key))
+    names = tuple(sorted(key))
+    known = _known.get((model, names))
+    if known is None:
+        known = _known[(model, names)] = {
+            tuple(getattr(row, n) for n in names): row for row in db.session.scalars(sa.select(model))
+        }
+    values = tuple(key[n] for n in names)
+    row = known.get(values)
     if row is None:
-        row = model(**key, **fields)
+        row = known[values] = model(**key, **fields)
         db.session.add(row)
         db.session.flush()
     return row
@@ -190,9 +200,9 @@ def seed_search_index() -> None:
     from marketplace.catalog.models import ProductSearchTerm
 
     indexed = set(db.session.scalars(sa.select(ProductSearchTerm.product_id).distinct()))
-    for product in db.session.scalars(sa.select(Product).order_by(Product.id)):
-        if product.id not in indexed:
-            search.reindex(product)
+    missing = [p for p in db.session.scalars(sa.select(Product).order_by(Product.id)) if p.id not in indexed]
+    if missing:
+        search.reindex(*missing)
 
 
 def seed_stock() -> None:
@@ -442,6 +452,7 @@ def row_counts() -> dict[str, int]:
 
 def seed_all(history_days: int = 14, progress: bool = True) -> dict[str, int]:
     """Load everything, in one transaction per step, and return the row counts."""
+    _known.clear()
 
     steps = [
         ("gazetteer", seed_gazetteer),
@@ -456,10 +467,12 @@ def seed_all(history_days: int = 14, progress: bool = True) -> dict[str, int]:
             for _, step in items:
                 step()
                 db.session.commit()
+                _known.clear()
     else:
         for _, step in steps:
             step()
             db.session.commit()
+            _known.clear()
 
     def history_bar(items: Iterable) -> Iterable:
         if not progress:

@@ -43,6 +43,9 @@ def app(database_uri: str) -> Iterator[Flask]:
 
 
 def _wipe(app: Flask) -> None:
+    from marketplace.planning import promise
+
+    promise.invalidate()  # quoting states cached per process belong to the wiped data
     with app.app_context():
         db.session.remove()
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
+from datetime import timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..columns import utcnow
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
-from .models import Role, User
+from .models import ApiToken, Role, User
 
 MOBILE_PATTERN = r"^1[3-9]\d{9}$"
 _MOBILE_RE = re.compile(MOBILE_PATTERN)
@@ -98,6 +102,42 @@ def load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
     return db.session.get(User, int(user_id))
+
+
+def issue_token(user: User, name: str) -> str:
+    """A new bearer token for the JSON API. Only its SHA-256 is stored, so the raw token is
+    returned here once and never again. It expires after API_TOKEN_LIFETIME (default 30 days)."""
+    raw = "shk_" + secrets.token_urlsafe(32)
+    lifetime = current_app.config.get("API_TOKEN_LIFETIME", timedelta(days=30))
+    db.session.add(ApiToken(user_id=user.id, token_hash=hashlib.sha256(raw.encode()).hexdigest(),
+                            name=(name or "")[:64], expires_at=utcnow() + lifetime))
+    db.session.commit()
+    return raw
+
+
+def user_for_token(raw: str) -> User | None:
+    """The active user a bearer token belongs to, or None if it is unknown, expired or revoked.
+    Notes the token's use, at most once a minute (no write on every request)."""
+    if not raw or len(raw) > 128 or not raw.isascii() or not raw.isprintable():
+        return None
+    token = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == hashlib.sha256(raw.encode()).hexdigest())
+    )
+    now = utcnow()
+    if token is None or token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
+        return None
+    user = token.user
+    if not user.active:
+        return None
+    stale = now - timedelta(minutes=1)
+    if token.last_used_at is None or token.last_used_at <= stale:
+        db.session.execute(
+            update(ApiToken)
+            .where(ApiToken.id == token.id, or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= stale))
+            .values(last_used_at=now)
+        )
+        db.session.commit()
+    return user
 
 
 _DUMMY_HASH = "scrypt:32768:8:1$dummysaltdummys$" + "0" * 128

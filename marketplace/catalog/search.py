@@ -42,14 +42,13 @@ def query_terms(query: str) -> set[str]:
     return _grams(query, for_query=True)
 
 
-def reindex(product: Product) -> None:
-    """Rewrite one product's terms (call after creating or editing it; the caller commits)."""
-    db.session.execute(sa.delete(ProductSearchTerm).where(ProductSearchTerm.product_id == product.id))
-    terms = document_terms(product)
-    if terms:
-        db.session.execute(
-            sa.insert(ProductSearchTerm), [{"product_id": product.id, "term": t[:16]} for t in sorted(terms)]
-        )
+def reindex(*products: Product) -> None:
+    """Rewrite the products' terms (call after creating or editing them; the caller commits)."""
+    ids = [p.id for p in products]
+    db.session.execute(sa.delete(ProductSearchTerm).where(ProductSearchTerm.product_id.in_(ids)))
+    rows = [{"product_id": p.id, "term": t} for p in products for t in sorted({t[:16] for t in document_terms(p)})]
+    for start in range(0, len(rows), 2000):  # multi-row INSERTs, not one round trip per term
+        db.session.execute(sa.insert(ProductSearchTerm).values(rows[start : start + 2000]))
 
 
 def matching_ids(query: str):

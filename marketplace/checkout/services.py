@@ -120,6 +120,7 @@ def place_order(user_id: int, address_id: int, window_code: str, payment_method:
                 return existing
             order = _place_locked(user_id, address, lines, warehouse, window, method, idempotency_key, now)
             db.session.commit()
+            promise.adopt()
     except IntegrityError:
         db.session.rollback()
         existing = _by_key(user_id, idempotency_key)
@@ -138,6 +139,7 @@ def _by_key(user_id: int, key: str) -> Order | None:
 
 def _place_locked(user_id: int, address: Address, lines: list[tuple[Product, int]], warehouse: Warehouse,
                   window: WindowClass, method: PaymentMethod, key: str, now: datetime) -> Order:
+    promise.prepare(warehouse.id)  # fresh under the lock, before the new order exists
     sources = promise.pick_sources(lines, warehouse.location_id)
     if sources is None:
         raise inventory.OutOfStock(_l("Some items in your cart are no longer in stock. Please check your cart."))

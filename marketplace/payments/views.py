@@ -20,7 +20,6 @@ from . import sandbox, services
 bp = Blueprint("payments", __name__, url_prefix="/pay", template_folder="templates")
 # Signed in (any role) for the pages; payment_of() then lets only the order's owner through.
 guard_blueprint(bp, *Role, public_endpoints=("callback",))
-bp.record_once(lambda state: services.init_app(state.app))
 
 MAX_NOTIFICATION_BYTES = 16 * 1024
 WAITING_REFRESH_S = 2

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import g
 from flask_babel import lazy_gettext as _l
 
 from delivery import model as dm
@@ -86,9 +87,10 @@ _locks_guard = threading.Lock()
 
 def _plan_key(warehouse_id: int) -> tuple:
     """Changes whenever the warehouse's plan or open orders change, in any process."""
-    plan_id = db.session.scalar(
-        sa.select(sa.func.max(Plan.id)).where(Plan.warehouse_id == warehouse_id, Plan.status == PlanStatus.ACTIVE)
-    )
+    plan_id, plan_made = db.session.execute(
+        sa.select(Plan.id, Plan.created_at).where(Plan.warehouse_id == warehouse_id, Plan.status == PlanStatus.ACTIVE)
+        .order_by(Plan.id.desc()).limit(1)
+    ).first() or (None, None)
     stops = db.session.execute(
         sa.select(sa.func.count(Stop.id), sa.func.max(Stop.id)).join(Stop.route).where(Route.plan_id == plan_id)
     ).one()
@@ -96,7 +98,7 @@ def _plan_key(warehouse_id: int) -> tuple:
         sa.select(sa.func.count(Order.id), sa.func.max(Order.id)).where(
             Order.warehouse_id == warehouse_id, Order.status == OrderStatus.CONFIRMED)
     ).one()
-    return plan_id, tuple(stops), tuple(orders)
+    return plan_id, plan_made, tuple(stops), tuple(orders)
 
 
 def _plan_from_rows(ctx: services.ProblemContext, plan_id: int) -> dm.Plan:
@@ -137,7 +139,9 @@ def _state(warehouse_id: int) -> _State:
 
 
 def prepare(warehouse_id: int) -> None:
-    """Make sure the warehouse has a plan and a quoting state (before taking its lock)."""
+    """Make sure the warehouse has a plan and a fresh quoting state: before taking its lock
+    (planning a warehouse that has no plan commits), and again under the lock before the new
+    order is written."""
     _state(warehouse_id)
 
 
@@ -206,7 +210,7 @@ def quote(warehouse_id: int | None, lat: float, lon: float, zone_id: int, source
         return _infeasible(classes, now, "several_cooperatives")
     state = _state(warehouse_id)
     margin, suspended = zone_margin(zone_id)
-    order, extra = _task(sources, f"L{state.ctx.warehouse.location_id}")
+    order, extra = _task(sources, f"L{state.ctx.depot_location_id}")
     address = dm.Location(NEW_ADDRESS, lat=lat, lon=lon, zone=_zone_code(zone_id))
     at = int((now - state.ctx.epoch).total_seconds())
     raw = state.index.quote(order, [dpromise.WindowClass(c.code, c.hours * 3600, c.fee_fen) for c in classes],
@@ -239,12 +243,16 @@ def commit(order: Order, sources: list[LineSource], window: WindowClass, now: da
     """Insert a placed order into its warehouse's plan, or raise PromiseBroken with fresh quotes.
 
     Must run inside :func:`warehouse_lock`; the order row is flushed (has an id) but not
-    committed. Returns the planned arrival. Writes the new stop into the stored route.
+    committed. Writes the new stops into the stored route and returns the planned arrival.
+    Call :func:`adopt` after the transaction commits so the next quote starts from the new plan.
     """
-    state = _state(order.warehouse_id)
+    # The state prepared before the order row was flushed (its key must not see the new order).
+    state = _cache.get(order.warehouse_id) or _state(order.warehouse_id)
     margin, suspended = zone_margin(order.zone_id)
-    task, extra = _task(sources, f"L{state.ctx.warehouse.location_id}")
-    address = dm.Location(NEW_ADDRESS, lat=order.lat, lon=order.lon, zone=_zone_code(order.zone_id))
+    key, address_key = f"O{order.id}", f"A{order.id}"
+    task, extra = _task(sources, f"L{state.ctx.depot_location_id}")
+    task = replace(task, id=key, delivery=address_key)
+    address = dm.Location(address_key, lat=order.lat, lon=order.lon, zone=_zone_code(order.zone_id))
     at = int((now - state.ctx.epoch).total_seconds())
     cls = dpromise.WindowClass(window.code, window.hours * 3600, window.fee_fen)
     (chosen,) = state.index.quote(task, [cls], now=at, margin_seconds=margin, locations=[address, *extra])
@@ -256,21 +264,35 @@ def commit(order: Order, sources: list[LineSource], window: WindowClass, now: da
                                            margin_seconds=margin)
     except ValueError as error:  # InsertionError / ProblemError: the slack is gone
         raise PromiseBroken(quote(order.warehouse_id, order.lat, order.lon, order.zone_id, sources, now)) from error
-    _store_route(state, plan.route_of(chosen.insertion.vehicle_id), order, sources)
+    route = plan.route_of(chosen.insertion.vehicle_id)
+    ctx = replace(state.ctx, problem=problem, orders={**state.ctx.orders, key: order.id},
+                  locations={**state.ctx.locations, address_key: (order.lat, order.lon, None),
+                             **{loc.id: (loc.lat, loc.lon, int(loc.id[1:])) for loc in extra}})
+    _store_route(_State(state.key, ctx, state.index), route, order, sources)
     invalidate(order.warehouse_id)
-    visit = next(v for v in plan.route_of(chosen.insertion.vehicle_id).stops
-                 if v.order_id == NEW_ORDER and v.role == dm.Role.DELIVERY)
-    return state.ctx.at(visit.arrival)
+    g.promise_pending = (order.warehouse_id, ctx, plan)
+    visit = next(v for v in route.stops if v.order_id == key and v.role == dm.Role.DELIVERY)
+    return ctx.at(visit.arrival)
+
+
+def adopt() -> None:
+    """After the order's transaction committed: cache the plan that includes it, so the next
+    quote need not rebuild from the database."""
+    pending = g.pop("promise_pending", None)
+    if pending is None:
+        return
+    warehouse_id, ctx, plan = pending
+    _cache[warehouse_id] = _State(_plan_key(warehouse_id), ctx, dpromise.PromiseIndex(ctx.problem, plan))
 
 
 def _store_route(state: _State, route: dm.Route, order: Order, sources: list[LineSource]) -> None:
     """Write the vehicle's new visiting order (with the new order's stops) into the active plan."""
     ctx = state.ctx
-    vehicle = ctx.vehicles[route.vehicle_id]
+    vehicle_id = ctx.vehicles[route.vehicle_id]
     plan_id = state.key[0]
-    row = db.session.scalar(sa.select(Route).where(Route.plan_id == plan_id, Route.vehicle_id == vehicle.id))
+    row = db.session.scalar(sa.select(Route).where(Route.plan_id == plan_id, Route.vehicle_id == vehicle_id))
     if row is None:
-        row = Route(plan_id=plan_id, vehicle_id=vehicle.id, start_at=ctx.at(route.visits[0].departure),
+        row = Route(plan_id=plan_id, vehicle_id=vehicle_id, start_at=ctx.at(route.visits[0].departure),
                     end_at=ctx.at(route.visits[-1].arrival))
         db.session.add(row)
         db.session.flush()
@@ -281,9 +303,9 @@ def _store_route(state: _State, route: dm.Route, order: Order, sources: list[Lin
     db.session.flush()
     farm = next((s.location for s in sources if s.location.kind == LocationKind.COOPERATIVE), None)
     for sequence, visit in enumerate(route.stops, start=1):
-        is_new = visit.order_id == NEW_ORDER
-        task = ctx.problem.order_by_id.get(visit.order_id) if not is_new else None
-        kind = services.STOP_KIND[((task.kind if task else (dm.OrderKind.PICKUP_DELIVERY if farm else dm.OrderKind.DELIVERY)), visit.role)]
+        is_new = visit.order_id == f"O{order.id}"
+        task = ctx.problem.order_by_id[visit.order_id]
+        kind = services.STOP_KIND[(task.kind, visit.role)]
         if is_new:
             location = farm if visit.role == dm.Role.PICKUP else None
             db.session.add(Stop(
@@ -294,8 +316,7 @@ def _store_route(state: _State, route: dm.Route, order: Order, sources: list[Lin
                 planned_arrival_at=ctx.at(visit.arrival), planned_departure_at=ctx.at(visit.departure),
             ))
             continue
-        real = ctx.orders.get(visit.order_id)
-        key = (real.id if real else visit.order_id, kind)
+        key = (ctx.orders.get(visit.order_id, visit.order_id), kind)
         stop = existing.pop(key, None)
         if stop is not None:
             stop.sequence = sequence

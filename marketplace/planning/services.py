@@ -48,14 +48,17 @@ DEFAULT_HORIZON = timedelta(hours=24)
 
 @dataclass
 class ProblemContext:
-    """A built problem and how its string ids map back to rows."""
+    """A built problem and how its string ids map back to row ids (plain values only, so a
+    context can outlive the database session that built it)."""
 
     problem: dm.Problem
-    warehouse: Warehouse
+    warehouse_id: int
+    warehouse_code: str
+    depot_location_id: int
     epoch: datetime
-    orders: dict[str, Order] = field(default_factory=dict)
-    replenishments: dict[str, Replenishment] = field(default_factory=dict)
-    vehicles: dict[str, Vehicle] = field(default_factory=dict)
+    orders: dict[str, int] = field(default_factory=dict)
+    replenishments: dict[str, int] = field(default_factory=dict)
+    vehicles: dict[str, int] = field(default_factory=dict)
     locations: dict[str, tuple[float, float, int | None]] = field(default_factory=dict)
 
     def at(self, seconds: int) -> datetime:
@@ -107,7 +110,8 @@ def build_problem(warehouse_id: int, now: datetime | None = None) -> ProblemCont
     if warehouse is None:
         raise NotFound()
     epoch = now.replace(microsecond=0)
-    ctx = ProblemContext(problem=None, warehouse=warehouse, epoch=epoch)  # type: ignore[arg-type]
+    ctx = ProblemContext(problem=None, warehouse_id=warehouse.id, warehouse_code=warehouse.code,  # type: ignore[arg-type]
+                         depot_location_id=warehouse.location_id, epoch=epoch)
     zone_codes = dict(db.session.execute(sa.select(Zone.id, Zone.code)).all())
     depot = warehouse.location
     depot_id = f"L{depot.id}"
@@ -129,7 +133,7 @@ def build_problem(warehouse_id: int, now: datetime | None = None) -> ProblemCont
             continue
         start, end = shift_window(vehicle, now)
         key = f"V{vehicle.id}"
-        ctx.vehicles[key] = vehicle
+        ctx.vehicles[key] = vehicle.id
         vehicles.append(dm.Vehicle(
             id=key, depot=depot_id, capacity_weight=vehicle.capacity_weight_g,
             capacity_volume=vehicle.capacity_volume_cm3, shift_start=max(0, _seconds(epoch, start)),
@@ -139,7 +143,7 @@ def build_problem(warehouse_id: int, now: datetime | None = None) -> ProblemCont
     orders = []
     for order in open_orders(warehouse.id):
         key = f"O{order.id}"
-        ctx.orders[key] = order
+        ctx.orders[key] = order.id
         address = f"A{order.id}"
         locations[address] = dm.Location(address, lat=order.lat, lon=order.lon, zone=zone_codes.get(order.zone_id))
         ctx.locations[address] = (order.lat, order.lon, None)
@@ -167,7 +171,7 @@ def build_problem(warehouse_id: int, now: datetime | None = None) -> ProblemCont
         )
     ):
         key = f"R{move.id}"
-        ctx.replenishments[key] = move
+        ctx.replenishments[key] = move.id
         product = move.product
         frm = db.session.get(Location, move.from_location_id)
         orders.append(dm.Order(
@@ -198,13 +202,13 @@ def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor
     """Save a solved plan as the warehouse's active plan (the previous one is superseded),
     with an alert for every order it could not keep. One transaction."""
     previous = db.session.scalars(
-        sa.select(Plan).where(Plan.warehouse_id == ctx.warehouse.id, Plan.status == PlanStatus.ACTIVE)
+        sa.select(Plan).where(Plan.warehouse_id == ctx.warehouse_id, Plan.status == PlanStatus.ACTIVE)
     ).all()
     for old in previous:
         old.status = PlanStatus.SUPERSEDED
     horizon_end = max([ctx.at(v.shift_end) for v in ctx.problem.vehicles] or [ctx.epoch + DEFAULT_HORIZON])
     plan = Plan(
-        warehouse_id=ctx.warehouse.id, status=PlanStatus.ACTIVE, trigger=trigger, created_by_id=actor_id,
+        warehouse_id=ctx.warehouse_id, status=PlanStatus.ACTIVE, trigger=trigger, created_by_id=actor_id,
         horizon_start=ctx.epoch, horizon_end=horizon_end, solve_seconds=round(result.solve_seconds, 3),
         vehicles_used=result.vehicles_used, distance_m=int(result.distance), duration_s=int(result.duration),
         fallback=result.fallback,
@@ -212,15 +216,16 @@ def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor
     )
     db.session.add(plan)
     orders = ctx.problem.order_by_id
+    rows = {o.id: o for o in db.session.scalars(sa.select(Order).where(Order.id.in_(ctx.orders.values())))}
     for route in result.used_routes:
-        row = Route(plan=plan, vehicle_id=ctx.vehicles[route.vehicle_id].id, start_at=ctx.at(route.visits[0].departure),
+        row = Route(plan=plan, vehicle_id=ctx.vehicles[route.vehicle_id], start_at=ctx.at(route.visits[0].departure),
                     end_at=ctx.at(route.visits[-1].arrival), distance_m=int(route.distance), duration_s=int(route.duration))
         db.session.add(row)
         for sequence, visit in enumerate(route.stops, start=1):
             task = orders[visit.order_id]
             lat, lon, location_id = ctx.locations[visit.location]
-            order = ctx.orders.get(visit.order_id)
-            move = ctx.replenishments.get(visit.order_id)
+            order = rows.get(ctx.orders.get(visit.order_id, 0))
+            move = db.session.get(Replenishment, ctx.replenishments[visit.order_id]) if visit.order_id in ctx.replenishments else None
             row.stops.append(Stop(
                 sequence=sequence, kind=STOP_KIND[(task.kind, visit.role)], order=order,
                 replenishment_id=move.id if move else None, location_id=location_id, lat=lat, lon=lon,
@@ -233,15 +238,15 @@ def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor
         sa.select(Alert.order_id).where(Alert.kind == "unassigned", Alert.resolved_at.is_(None))
     ))
     for missing in result.unassigned:
-        order = ctx.orders.get(missing.order_id)
-        move = ctx.replenishments.get(missing.order_id)
+        order = rows.get(ctx.orders.get(missing.order_id, 0))
+        move_id = ctx.replenishments.get(missing.order_id)
         db.session.add(UnassignedOrder(
-            plan=plan, order_id=order.id if order else None, replenishment_id=move.id if move else None,
+            plan=plan, order_id=order.id if order else None, replenishment_id=move_id,
             reason_code=missing.reason_code, reason=missing.reason[:300],
         ))
         if order is not None and order.id not in alerted:  # a promise at risk: tell the dispatcher once
             db.session.add(Alert(
-                kind="unassigned", severity=AlertSeverity.CRITICAL, warehouse_id=ctx.warehouse.id,
+                kind="unassigned", severity=AlertSeverity.CRITICAL, warehouse_id=ctx.warehouse_id,
                 order_id=order.id, plan=plan, message=f"{order.number}: {missing.reason}"[:300],
             ))
     db.session.add(PlanEvent(plan=plan, kind="created", actor_user_id=actor_id,
@@ -256,7 +261,7 @@ def plan_warehouse(warehouse_id: int, *, seconds: float = 5.0, trigger: PlanTrig
     ctx = build_problem(warehouse_id, now)
     result = solve(ctx.problem, time_limit=seconds)
     plan = store_plan(ctx, result, trigger, actor_id)
-    log.info("planned warehouse", extra={"warehouse": ctx.warehouse.code, "plan": plan.id,
+    log.info("planned warehouse", extra={"warehouse": ctx.warehouse_code, "plan": plan.id,
                                          "orders": len(ctx.orders), "unassigned": len(result.unassigned),
                                          "vehicles": result.vehicles_used, "seconds": result.solve_seconds})
     return plan

@@ -1,0 +1,210 @@
+"""API authentication: bearer tokens only — issued, used, revoked, expired — and never cookies."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from marketplace.auth import services as auth_services
+from marketplace.columns import utcnow
+from marketplace.extensions import db
+from marketplace.models import ApiToken, Role, User
+from tests.conftest import PASSWORD, login
+
+from .conftest import PREFIX, openapi_path
+
+PUBLIC_ENDPOINTS = {"api.index", "api.openapi", "api.register", "api.issue_token", "api.categories",
+                    "api.products", "api.product", "api.towns", "api.villages"}
+
+
+def _token_row(app, raw: str) -> ApiToken:
+    with app.app_context():
+        row = db.session.scalar(sa.select(ApiToken).where(
+            ApiToken.token_hash == hashlib.sha256(raw.encode()).hexdigest()))
+        db.session.expunge(row)
+        return row
+
+
+def test_register_gives_a_consumer_a_working_token_and_no_cookie(api):
+    response = api.post("/auth/register", {"mobile": "139 1234 5678", "password": "Shanhuo2026", "name": "小李"})
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["token_type"] == "Bearer"
+    assert body["user"] == {"id": body["user"]["id"], "mobile": "13912345678", "name": "小李", "role": "consumer",
+                            "locale": None}
+    assert "Set-Cookie" not in response.headers
+    assert api.get("/addresses", token=body["token"]).status_code == 200
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"mobile": "12345", "password": "Shanhuo2026"}, "mobile"),
+    ({"mobile": "13912345678", "password": "short1"}, "password"),
+    ({"mobile": "13912345678", "password": "12345678"}, "password"),
+    ({"mobile": "13912345678"}, "password"),
+    ({"mobile": "13912345678", "password": "Shanhuo2026", "name": 7}, "name"),
+])
+def test_register_refuses_bad_input_naming_the_field(api, body, field):
+    response = api.post("/auth/register", body)
+    assert response.status_code == 422
+    assert response.get_json()["field"] == field
+
+
+def test_register_refuses_a_taken_number(api, make_user):
+    make_user(mobile="13912345678")
+    response = api.post("/auth/register", {"mobile": "13912345678", "password": "Shanhuo2026"})
+    assert response.status_code == 409
+    assert response.get_json()["error"] == "conflict"
+
+
+def test_token_is_issued_for_the_right_password_only(api, make_user):
+    user = make_user(mobile="13900001234")
+    ok = api.post("/auth/token", {"mobile": user.mobile, "password": PASSWORD})
+    assert ok.status_code == 200
+    assert ok.get_json()["user"]["id"] == user.id
+    assert ok.get_json()["token"].startswith("shk_")
+    wrong = api.post("/auth/token", {"mobile": user.mobile, "password": "Wrong2026x"})
+    assert wrong.status_code == 401
+    assert wrong.get_json()["error"] == "invalid_credentials"
+    assert wrong.headers["WWW-Authenticate"].startswith("Bearer")
+    nobody = api.post("/auth/token", {"mobile": "13999999999", "password": PASSWORD})
+    assert nobody.status_code == 401
+
+
+def test_only_the_sha256_of_a_token_is_stored(app, api, make_user):
+    user = make_user(mobile="13900001234")
+    raw = api.token_for(user.mobile)
+    with app.app_context():
+        hashes = db.session.scalars(sa.select(ApiToken.token_hash)).all()
+    assert hashes == [hashlib.sha256(raw.encode()).hexdigest()]
+    row = _token_row(app, raw)
+    assert row.user_id == user.id
+    assert row.expires_at > utcnow() + timedelta(days=29)
+
+
+def test_a_revoked_token_stops_working_at_once(app, api, consumer):
+    assert api.get("/cart", token=consumer).status_code == 200
+    assert api.delete("/auth/token", token=consumer).status_code == 204
+    assert _token_row(app, consumer).revoked_at is not None
+    response = api.get("/cart", token=consumer)
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_token"
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="shanhuo", error="invalid_token"'
+    assert api.delete("/auth/token", token=consumer).status_code == 401
+
+
+def test_revoking_one_token_leaves_the_others(api, make_user):
+    user = make_user(mobile="13900001234")
+    phone, tablet = api.token_for(user.mobile), api.token_for(user.mobile)
+    api.delete("/auth/token", token=phone)
+    assert api.get("/cart", token=phone).status_code == 401
+    assert api.get("/cart", token=tablet).status_code == 200
+
+
+def test_an_expired_token_is_refused(app, api, consumer):
+    with app.app_context():
+        db.session.execute(sa.update(ApiToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    response = api.get("/cart", token=consumer)
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_token"
+
+
+def test_a_deactivated_users_token_is_refused(app, api, make_user):
+    user = make_user(mobile="13900001234")
+    token = api.token_for(user.mobile)
+    with app.app_context():
+        db.session.execute(sa.update(User).where(User.id == user.id).values(active=False))
+        db.session.commit()
+    assert api.get("/cart", token=token).status_code == 401
+
+
+def test_last_use_is_noted_at_most_once_a_minute(app, api, consumer):
+    api.get("/cart", token=consumer)
+    first = _token_row(app, consumer).last_used_at
+    assert first is not None
+    api.get("/cart", token=consumer)
+    assert _token_row(app, consumer).last_used_at == first
+    with app.app_context():
+        db.session.execute(sa.update(ApiToken).values(last_used_at=first - timedelta(minutes=2)))
+        db.session.commit()
+    api.get("/cart", token=consumer)
+    assert _token_row(app, consumer).last_used_at > first - timedelta(minutes=2)
+
+
+def test_user_for_token_refuses_junk(app):
+    with app.app_context():
+        for raw in ("", "x" * 500, "shk_\x00", "shk_ü", "shk_unknown"):
+            assert auth_services.user_for_token(raw) is None
+
+
+def test_a_browser_session_does_not_authorize_the_api(app, api, make_user):
+    user = make_user(mobile="13900001234")
+    browser = api.client
+    assert login(browser, user.mobile).status_code == 302
+    assert browser.get("/orders/").status_code == 200  # the session works on pages…
+    for method, path in (("GET", "/cart"), ("GET", "/orders"), ("POST", "/addresses"), ("DELETE", "/auth/token")):
+        response = api.call(method, path)  # …but not on the API, cookie or not
+        assert response.status_code == 401, (method, path)
+        assert response.get_json()["error"] == "unauthorized"
+        assert response.headers["WWW-Authenticate"] == 'Bearer realm="shanhuo"'
+
+
+def test_with_a_session_and_a_token_the_token_decides(api, make_user):
+    consumer = make_user(mobile="13900001234")
+    dispatcher = make_user(role=Role.DISPATCHER, mobile="13900005678")
+    consumer_token, dispatcher_token = api.token_for(consumer.mobile), api.token_for(dispatcher.mobile)
+    login(api.client, dispatcher.mobile)
+    assert api.get("/cart", token=consumer_token).status_code == 200
+    api.client = api.app.test_client()  # another browser
+    login(api.client, consumer.mobile)
+    assert api.get("/cart", token=dispatcher_token).status_code == 403
+
+
+@pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer    ", "Token abc", "bearer nope"])
+def test_anything_but_a_valid_bearer_token_is_401(api, header):
+    response = api.get("/cart", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith('Bearer realm="shanhuo"')
+
+
+@pytest.mark.parametrize("role", [Role.COOP_HEAD, Role.DISPATCHER, Role.COMPLAINT_STAFF, Role.OPERATOR])
+def test_staff_accounts_are_refused_on_consumer_endpoints(api, make_user, role):
+    staff = make_user(role=role, mobile="13900009999")
+    token = api.token_for(staff.mobile)
+    for method, path in (("GET", "/cart"), ("GET", "/orders"), ("GET", "/addresses"), ("POST", "/quote")):
+        response = api.call(method, path, token=token)
+        assert response.status_code == 403, (method, path)
+        assert response.get_json()["error"] == "forbidden"
+    assert api.get("/categories", token=token).status_code == 200
+    assert api.delete("/auth/token", token=token).status_code == 204
+
+
+def test_every_private_endpoint_needs_a_token(app, api):
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(PREFIX) or rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        path = openapi_path(rule.rule).format(product_id=1, town_id=1, address_id=1, number="SH1")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = api.call(method, path)
+            assert response.status_code == 401, (method, path)
+            assert response.headers["WWW-Authenticate"] == 'Bearer realm="shanhuo"'
+            checked += 1
+    assert checked >= 12
+
+
+def test_public_endpoints_serve_anonymous_callers(api):
+    for path in ("/", "/openapi.json", "/categories", "/products", "/towns"):
+        assert api.get(path).status_code == 200, path
+    assert api.get("/products", headers={"Authorization": "Bearer stale"}).status_code == 200
+
+
+def test_the_token_endpoint_is_rate_limited(app, api):
+    limit = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
+    statuses = [api.post("/auth/token", {"mobile": "13900001234", "password": "Wrong2026x"}).status_code
+                for _ in range(limit + 1)]
+    assert statuses[:limit] == [401] * limit
+    assert statuses[-1] == 429
