@@ -32,6 +32,7 @@ LSM = routing_enums_pb2.LocalSearchMetaheuristic
 
 #: extra time allowed past the horizon for committed stops that are already late
 LATE_ALLOWANCE = 7 * 24 * 3600
+PD_CUMUL_CONSTRAINT = True
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,10 @@ LEAN_OPERATORS = (
     "-use_relocate_expensive_chain",
     "-use_shortest_path_two_opt",
 )
-#: diverse starts; :func:`solve` runs as many as the time allows, split over its workers
+#: diverse starts for delivery-only problems (VRPTW); :func:`solve` runs as many as the time
+#: allows, split over its workers
 PORTFOLIO = (
-    SearchConfig("PATH_CHEAPEST_ARC", gls_lambda=0.5, operators=LEAN_OPERATORS),
+    SearchConfig("PATH_CHEAPEST_ARC", gls_lambda=0.5, operators=LEAN_OPERATORS, eliminate=0.3),
     SearchConfig(
         "PATH_CHEAPEST_ARC", gls_lambda=0.5, operators=LEAN_OPERATORS, decompose=0.8, seed=1
     ),
@@ -94,6 +96,15 @@ PORTFOLIO = (
     ),
     SearchConfig("PATH_CHEAPEST_ARC", gls_lambda=0.3, operators=LEAN_OPERATORS),
     SearchConfig("PARALLEL_CHEAPEST_INSERTION", operators=LEAN_OPERATORS, decompose=0.8, seed=3),
+)
+#: ... and for problems with pickups (PDPTW): insertion starts and the full operator set
+PICKUP_PORTFOLIO = (
+    SearchConfig("PARALLEL_CHEAPEST_INSERTION", gls_lambda=0.1, eliminate=0.4),
+    SearchConfig("LOCAL_CHEAPEST_INSERTION", gls_lambda=0.1, eliminate=0.4),
+    SearchConfig("PARALLEL_CHEAPEST_INSERTION", gls_lambda=0.3, decompose=0.5, seed=1),
+    SearchConfig("PATH_CHEAPEST_ARC", gls_lambda=0.5, eliminate=0.4),
+    SearchConfig("LOCAL_CHEAPEST_COST_INSERTION", gls_lambda=0.1),
+    SearchConfig("SAVINGS", gls_lambda=0.1, decompose=0.5, seed=2),
 )
 
 RoutesT = list[list[tuple[str, str]]]  # per vehicle: (order_id, role) in visiting order
@@ -218,10 +229,13 @@ class _Model:
                 routing.AddDisjunction([idx], int(penalty))
             if ref.role == Role.PICKUP:
                 d = mgr.NodeToIndex(self.node_of[StopRef(ref.order_id, Role.DELIVERY)])
+                # same route, pickup first, both or neither: the pickup-and-delivery filter
+                # checks these in local search; the constraints keep the CP model exact
                 routing.AddPickupAndDelivery(idx, d)
                 solver.Add(routing.VehicleVar(idx) == routing.VehicleVar(d))
                 solver.Add(routing.ActiveVar(idx) == routing.ActiveVar(d))
-                solver.Add(tdim.CumulVar(idx) <= tdim.CumulVar(d))
+                if PD_CUMUL_CONSTRAINT:
+                    solver.Add(tdim.CumulVar(idx) <= tdim.CumulVar(d))
         # locked prefixes
         for v, vi in enumerate(vehicles):
             prev = routing.Start(v)
@@ -292,11 +306,14 @@ def _search(
         main_seconds = max(seconds * (1 - cfg.decompose - eliminate), floor)
     remaining = main_seconds - (time.monotonic() - t0)
     phase2 = cfg.distance_phase if hierarchical else 0.0
-    params = model.params(cfg, max(0.01, remaining * (1 - phase2)), log_search)
+    budget = max(0.01, remaining * (1 - phase2))
     routing = model.routing
+    # phase A: first solution + plain descent to a local optimum
+    descent = replace(cfg, metaheuristic="GREEDY_DESCENT")
+    params = model.params(descent, budget, log_search)
+    routing.CloseModelWithParameters(params)
     solution = None
     if initial is not None:
-        routing.CloseModelWithParameters(params)
         start = model.assignment_from(initial)
         if start is not None:
             solution = routing.SolveFromAssignmentWithParameters(start, params)
@@ -304,6 +321,17 @@ def _search(
         solution = routing.SolveWithParameters(params)
     if solution is None:
         return None
+    # phase B: guided local search from there. GLS scales its arc penalties with the cost of
+    # the solution it starts from; vehicle fixed costs and drop penalties would make them
+    # dwarf the distances, so lambda is scaled back to the distance part of the cost.
+    left = t0 + main_seconds * (1 - phase2) - time.monotonic()
+    if cfg.metaheuristic != "GREEDY_DESCENT" and left > 0.05:
+        dist = _distance(ctx, model.routes_of(solution))
+        scale = max(1, dist) / max(1, solution.ObjectiveValue())
+        params = model.params(replace(cfg, gls_lambda=cfg.gls_lambda * scale), left, log_search)
+        better = routing.SolveFromAssignmentWithParameters(solution, params)
+        if better is not None:
+            solution = better
     routes = model.routes_of(solution)
     objective = solution.ObjectiveValue()
     remaining = main_seconds - (time.monotonic() - t0)
@@ -436,6 +464,16 @@ def _decompose(ctx: Context, routes: RoutesT, cfg: SearchConfig, seconds: float)
     return routes
 
 
+def _distance(ctx: Context, routes: RoutesT) -> int:
+    total = 0
+    for v, seq in enumerate(routes):
+        if seq:
+            vi = ctx.vehicles[v]
+            path = [vi.origin] + [ctx.stops[StopRef(o, Role(r))].loc for o, r in seq] + [vi.depot]
+            total += int(ctx.dist[path[:-1], path[1:]].sum())
+    return total
+
+
 def _objective(ctx: Context, routes: RoutesT, fallback: int) -> int:
     """Cost of routes under the problem's own objective (fixed costs, distance, drops)."""
     try:
@@ -508,8 +546,9 @@ def solve(
     ctx = Context(problem)  # validates
     if configs is None:
         # multi-start: GLS stalls after a few seconds, so longer budgets get more starts
-        starts = max(1, min(len(PORTFOLIO), int(time_limit // 8) * max(1, workers)))
-        configs = PORTFOLIO[: max(starts, workers)]
+        pool = PICKUP_PORTFOLIO if any(o.has_pickup_stop for o in problem.orders) else PORTFOLIO
+        starts = max(1, min(len(pool), int(time_limit // 8) * max(1, workers)))
+        configs = pool[: max(starts, workers)]
     init_routes = _routes_from_plan(ctx, initial) if initial is not None else None
     remaining = time_limit - (time.monotonic() - t0)
     results: list[tuple[int, RoutesT]] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from . import config as config_module
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -26,9 +27,18 @@ AREAS = (
 )
 
 
+class BoundedInt(IntegerConverter):
+    """``<int:…>`` URL parts larger than a database integer are simply not found (404)."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 (werkzeug's signature)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     """Build the application: configuration, extensions, one blueprint per area, CLI, errors."""
     app = Flask(__name__, instance_path=str(config_module.INSTANCE_DIR))
+    app.url_map.converters["int"] = BoundedInt  # ids fit the database's integer columns
     app.config.from_object(config_module.Config)
     if isinstance(config, dict):
         app.config.update(config)

@@ -55,6 +55,7 @@ class NotFound(DomainError):
 
 ERROR_TEXT = {
     400: (_l("Bad request"), _l("The request was not understood. Please check and try again.")),
+    401: (_l("Sign in required"), _l("Please sign in to continue.")),
     403: (_l("No access"), _l("You do not have access to this page.")),
     404: (_l("Page not found"), _l("The page you are looking for does not exist.")),
     405: (_l("Not allowed"), _l("This action is not allowed here.")),
@@ -81,6 +82,15 @@ def error_response(status: int, code: str, message: str | None = None):
 
 
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def _refuse_nul_characters():
+        # A NUL byte can reach no legitimate page and PostgreSQL refuses it in text: say so.
+        if request.path.startswith("/api/"):
+            return None  # the API validates its own input and names the field
+        if "\x00" in request.path or any("\x00" in v for v in request.args.values()):
+            return error_response(400, "bad_request")
+        return None
+
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
         return error_response(error.status, error.code, error.message)

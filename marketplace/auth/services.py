@@ -71,7 +71,8 @@ def register_consumer(mobile: str, password: str, name: str = "", locale: str | 
 
 
 def authenticate(mobile: str, password: str) -> User:
-    user = db.session.scalar(select(User).where(User.mobile == (mobile or "").strip()))
+    mobile = (mobile or "").strip().replace(" ", "").replace("-", "")
+    user = db.session.scalar(select(User).where(User.mobile == mobile))
     # Always run a hash check so timing does not reveal whether the number exists.
     if user is None:
         User(password_hash=_DUMMY_HASH).check_password(password)

@@ -29,7 +29,9 @@ def _back(default: str):
 def index():
     cart = services.current_cart()
     address = geo.default_address(current_user.id) if current_user.is_authenticated else None
-    warehouse = geo.warehouse_for_zone(address.village.zone_id) if address else None
+    # Without an address, show what the county town would get (as the product pages do).
+    zone_id = address.village.zone_id if address else geo.county_town_zone_id()
+    warehouse = geo.warehouse_for_zone(zone_id) if zone_id else None
     groups = services.source_groups(cart, warehouse.location_id if warehouse else None)
     return render_template("cart/index.html", cart=cart, groups=groups, address=address)
 

@@ -20,6 +20,12 @@ SORT_LABELS = {
 }
 
 
+def arg_id(name: str) -> int | None:
+    """An id from the query string, or None when absent or not a valid id."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value < 2**31 else None
+
+
 def _yuan_to_fen(name: str) -> int | None:
     raw = request.args.get(name, "").strip()
     if not raw:
@@ -45,7 +51,7 @@ def _filters(**fixed) -> services.Filters:
         within_hours=within if within in (2, 6) else None,
         near_location_id=services.serving_location_for_current_user(),
         sort=sort if sort in services.SORTS else "featured",
-        page=max(1, request.args.get("page", 1, type=int)),
+        page=min(max(1, request.args.get("page", 1, type=int)), 10_000),
         **fixed,
     )
 
@@ -85,7 +91,7 @@ def category(slug: str):
 def search():
     query = request.args.get("q", "").strip()
     title = _("Results for “%(q)s”", q=query[:50]) if query else _("All products")
-    category_id = request.args.get("category", type=int)
+    category_id = arg_id("category")
     return _listing(title, category_id=category_id)
 
 

@@ -31,8 +31,9 @@ def _render(address_id: int | None, status: int = 200, chosen: str | None = None
     if windows is not None:
         quote = services.CheckoutQuote(quote.address, quote.warehouse, quote.lines, quote.sources, windows,
                                        quote.subtotal_fen)
-    if chosen is None:
-        chosen = next((w.code for w in quote.windows if w.feasible), None)
+    if chosen is None:  # preselect the cheapest window we can keep; faster ones are a choice
+        feasible = [w for w in quote.windows if w.feasible]
+        chosen = min(feasible, key=lambda w: (w.fee_fen, -w.deadline_at.timestamp())).code if feasible else None
     return render_template(
         "checkout/index.html", quote=quote, addresses=addresses, chosen=chosen,
         idempotency_key=services.new_idempotency_key(), methods=PaymentMethod,

@@ -33,6 +33,16 @@ def warehouse_for_zone(zone_id: int) -> Warehouse | None:
     )
 
 
+def county_town() -> Village | None:
+    """Where quotes go when the consumer has no address yet: the first village of the gazetteer."""
+    return db.session.scalar(sa.select(Village).order_by(Village.code).limit(1))
+
+
+def county_town_zone_id() -> int | None:
+    village = county_town()
+    return village.zone_id if village else None
+
+
 def addresses_of(user_id: int) -> list[Address]:
     return list(db.session.scalars(
         sa.select(Address).where(Address.user_id == user_id, Address.deleted_at.is_(None))

@@ -20,6 +20,7 @@ def _form() -> AddressForm:
     form = AddressForm()
     form.town_id.choices = [(0, _("Choose a town"))] + [(t.id, localized(t)) for t in services.towns()]
     town_id = form.town_id.data if form.is_submitted() else request.args.get("town", type=int)
+    town_id = town_id if town_id is not None and 0 < town_id < 2**31 else None
     villages = services.villages_of(town_id) if town_id else []
     form.village_id.choices = [(0, _("Choose a village"))] + [(v.id, localized(v)) for v in villages]
     if not form.is_submitted() and current_user.is_authenticated and not form.recipient_mobile.data:
@@ -66,4 +67,5 @@ def delete(address_id: int):
 def villages():
     """Villages of a town, for the address form's second list (JSON)."""
     town_id = request.args.get("town", type=int)
+    town_id = town_id if town_id is not None and 0 < town_id < 2**31 else 0
     return jsonify([{"id": v.id, "name": localized(v)} for v in services.villages_of(town_id or 0)])

@@ -108,12 +108,11 @@ def cancel(user_id: int, number: str, reason: str = "") -> Order:
         stock = inventory.stock_row(line.product_id, line.source_location_id)
         if stock is not None:
             inventory.release(stock.id, line.quantity, reason="cancel", order_id=order.id, actor_id=user_id)
-    was_paid = order.status == OrderStatus.CONFIRMED
     record_event(order, "cancelled", to_status=OrderStatus.CANCELLED, actor_id=user_id,
                  data={"reason": reason[:200]} if reason else {})
     order.cancel_reason = reason[:200]
-    if was_paid:
-        payments.refund(order, order.total_fen, "cancelled by the consumer")
+    # Paid: refunded. Unpaid: its open payment is closed so it can no longer be paid.
+    payments.refund(order, order.total_fen, "cancelled by the consumer")
     pending = db.session.scalars(sa.select(Stop).where(Stop.order_id == order.id, Stop.status == StopStatus.PENDING))
     routes = set()
     for stop in pending:

@@ -31,6 +31,7 @@ from ..orders.models import Order, OrderStatus
 from . import services
 
 NEW_ORDER = "NEW"
+ON_DEMAND_PLAN_SECONDS = 0.5
 NEW_ADDRESS = "NEW-A"
 
 REASON_TEXT = {
@@ -128,8 +129,8 @@ def _state(warehouse_id: int) -> _State:
     cached = _cache.get(warehouse_id)
     if cached is not None and cached.key == key:
         return cached
-    if key[0] is None:  # no plan yet: make one now, then quote against it
-        services.plan_warehouse(warehouse_id, seconds=2, trigger=PlanTrigger.SCHEDULE)
+    if key[0] is None:  # no plan yet: make a quick one now (the scheduler refines it), quote on it
+        services.plan_warehouse(warehouse_id, seconds=ON_DEMAND_PLAN_SECONDS, trigger=PlanTrigger.SCHEDULE)
         key = _plan_key(warehouse_id)
     ctx = services.build_problem(warehouse_id)
     plan = _plan_from_rows(ctx, key[0])
@@ -342,7 +343,7 @@ def fastest_for_product(product_id: int, user_id: int | None) -> tuple[WindowQuo
         village = address.village
         lat, lon = address.lat, address.lon
     else:
-        village = db.session.scalar(sa.select(Village).order_by(Village.code).limit(1))
+        village = geo.county_town()
         if village is None:
             return None, None
         lat, lon = village.lat, village.lon

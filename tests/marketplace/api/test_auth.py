@@ -12,7 +12,7 @@ from marketplace.auth import services as auth_services
 from marketplace.columns import utcnow
 from marketplace.extensions import db
 from marketplace.models import ApiToken, Role, User
-from tests.conftest import PASSWORD, login
+from tests.conftest import PASSWORD, csrf_token, login
 
 from .conftest import PREFIX, openapi_path
 
@@ -140,16 +140,47 @@ def test_user_for_token_refuses_junk(app):
             assert auth_services.user_for_token(raw) is None
 
 
+def _private_calls(app) -> list[tuple[str, str]]:
+    calls = []
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(PREFIX) and rule.endpoint not in PUBLIC_ENDPOINTS:
+            path = openapi_path(rule.rule).format(product_id=1, town_id=1, address_id=1, number="SH1")
+            calls += [(method, path) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    return calls
+
+
+def test_every_private_endpoint_needs_a_token(app, api):
+    calls = _private_calls(app)
+    assert len(calls) >= 12
+    for method, path in calls:
+        response = api.call(method, path)
+        assert response.status_code == 401, (method, path)
+        assert response.get_json()["error"] == "unauthorized"
+        assert response.headers["WWW-Authenticate"] == 'Bearer realm="shanhuo"'
+
+
 def test_a_browser_session_does_not_authorize_the_api(app, api, make_user):
     user = make_user(mobile="13900001234")
     browser = api.client
     assert login(browser, user.mobile).status_code == 302
     assert browser.get("/orders/").status_code == 200  # the session works on pages…
-    for method, path in (("GET", "/cart"), ("GET", "/orders"), ("POST", "/addresses"), ("DELETE", "/auth/token")):
-        response = api.call(method, path)  # …but not on the API, cookie or not
+    for method, path in _private_calls(app):  # …but not on the API
+        response = api.call(method, path, body={})
         assert response.status_code == 401, (method, path)
-        assert response.get_json()["error"] == "unauthorized"
         assert response.headers["WWW-Authenticate"] == 'Bearer realm="shanhuo"'
+
+
+def test_a_remember_me_cookie_does_not_authorize_the_api(app, api, make_user):
+    user = make_user(mobile="13900001234")
+    browser = api.client
+    browser.post("/login", data={"mobile": user.mobile, "password": PASSWORD, "remember": "y",
+                                 "csrf_token": csrf_token(browser)})
+    assert browser.get_cookie("remember_token") is not None
+    browser.delete_cookie("session")  # the browser was closed; only the remember-me cookie is left
+    assert browser.get("/orders/").status_code == 200  # it signs the visitor in on pages…
+    browser.delete_cookie("session")
+    response = api.get("/orders")  # …but not on the API
+    assert response.status_code == 401 and response.get_json()["error"] == "unauthorized"
 
 
 def test_with_a_session_and_a_token_the_token_decides(api, make_user):
@@ -180,20 +211,6 @@ def test_staff_accounts_are_refused_on_consumer_endpoints(api, make_user, role):
         assert response.get_json()["error"] == "forbidden"
     assert api.get("/categories", token=token).status_code == 200
     assert api.delete("/auth/token", token=token).status_code == 204
-
-
-def test_every_private_endpoint_needs_a_token(app, api):
-    checked = 0
-    for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith(PREFIX) or rule.endpoint in PUBLIC_ENDPOINTS:
-            continue
-        path = openapi_path(rule.rule).format(product_id=1, town_id=1, address_id=1, number="SH1")
-        for method in rule.methods - {"HEAD", "OPTIONS"}:
-            response = api.call(method, path)
-            assert response.status_code == 401, (method, path)
-            assert response.headers["WWW-Authenticate"] == 'Bearer realm="shanhuo"'
-            checked += 1
-    assert checked >= 12
 
 
 def test_public_endpoints_serve_anonymous_callers(api):

@@ -1,0 +1,24 @@
+"""Hostile URLs get a 4xx, never a 500 — on PostgreSQL too, where integers and NULs are strict."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/p/99999999999", 404),
+        ("/co/99999999999", 404),
+        ("/v/99999999999", 404),
+        ("/search?category=99999999999999999999", 200),
+        ("/search?q=%00", 400),
+        ("/orders/%00", 400),
+        ("/addresses/villages?town=99999999999", 200),
+        ("/search?page=99999999999999", 200),
+        ("/c/%00", 400),
+    ],
+)
+def test_hostile_urls_are_refused_cleanly(client, path, status):
+    response = client.get(path)
+    assert response.status_code == status, path
