@@ -230,11 +230,6 @@ def test_each_role_lands_on_its_area(page: Page, site: str, screenshots: Path) -
         sign_out(page)
 
 
-@pytest.mark.xfail(
-    reason="app bug: marketplace/templates/_areanav.html marks a link active when its blueprint "
-    "matches, so 首页 and 分类 (both catalog.*) are highlighted together",
-    strict=False,
-)
 def test_area_nav_highlights_only_the_current_page(page: Page, live_server: str) -> None:
     # No seeding needed: an empty shop still has its navigation.
     for path in ("/", "/categories"):
@@ -247,11 +242,6 @@ def test_area_nav_highlights_only_the_current_page(page: Page, live_server: str)
 RAW_CODE = re.compile(r"^[a-z]+(?:_[a-z]+)*$")
 
 
-@pytest.mark.xfail(
-    reason="app bug: staff tables print enum values (coop/index.html:17 product status 'active'; "
-    "complaints/index.html:13 category 'late'/'missing_item' and status 'open') instead of labels",
-    strict=False,
-)
 def test_staff_tables_show_labels_not_codes_in_chinese(page: Page, site: str) -> None:
     for mobile, path in (("13757801236", "/coop/"), ("13957800020", "/complaints/")):
         sign_in(page, site, mobile, DEMO_PASSWORD)

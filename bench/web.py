@@ -1,0 +1,205 @@
+"""Storefront benchmarks, run on purpose (not in CI):
+
+    python bench/web.py [--database-url postgresql://postgres@127.0.0.1:5432/postgres] [--seconds 10]
+
+1. Requests/s of the catalog page and a product page under gunicorn, against a bare Flask
+   "hello" app served the same way in the same run (wrk, interleaved rounds, medians).
+2. Placed orders/s on PostgreSQL (the real checkout service: promise commit under the
+   warehouse lock, atomic stock reservation), consumers spread over the three warehouses.
+3. Checkout quote latency p50/p95/p99.
+
+It creates (and drops) its own database on the server given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(app_path: str, env: dict[str, str], workers: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         app_path], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, url
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{app_path} did not start")
+
+
+def wrk(url: str, seconds: int) -> float:
+    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", url], capture_output=True, text=True, check=True).stdout
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--orders-seconds", type=int, default=20)
+    args = parser.parse_args()
+
+    import psycopg
+
+    admin = args.database_url
+    name = f"shanhuo_bench_{secrets.token_hex(3)}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = admin.rsplit("/", 1)[0] + "/" + name
+    env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi.py", "LOG_LEVEL": "WARNING"}
+    try:
+        subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+        subprocess.run([sys.executable, "-m", "flask", "seed", "--quiet"], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+        subprocess.run([sys.executable, "-m", "flask", "plan", "--seconds", "2"], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+        os.environ["DATABASE_URL"] = url
+        from wsgi import app
+
+        web_benchmark(app, env, args)
+        order_benchmark(app, args.orders_seconds)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def web_benchmark(app, env, args) -> None:
+    import sqlalchemy as sa
+
+    from marketplace.extensions import db
+    from marketplace.models import Product
+
+    with app.app_context():
+        product_id = db.session.scalar(sa.select(Product.id).where(Product.status == "active").order_by(Product.id))
+    shop, shop_url = serve("wsgi:app", env, args.workers)
+    hello, hello_url = serve("bench.hello:app", env, args.workers)
+    targets = {"hello": hello_url + "/", "catalog": shop_url + "/c/dried-goods",
+               "product": shop_url + f"/p/{product_id}"}
+    try:
+        for target in targets.values():  # warm up (first quote may plan)
+            subprocess.run(["wrk", "-t1", "-c2", "-d2s", target], capture_output=True, check=True)
+        results: dict[str, list[float]] = {k: [] for k in targets}
+        for _ in range(args.rounds):
+            for key, target in targets.items():
+                results[key].append(wrk(target, args.seconds))
+    finally:
+        shop.terminate()
+        hello.terminate()
+    base = statistics.median(results["hello"])
+    print(f"\n## Web ({args.workers} gunicorn sync workers, wrk -t2 -c16, {args.rounds}×{args.seconds} s interleaved)")
+    print("| page | req/s (median) | rounds | vs hello |")
+    print("|---|---|---|---|")
+    for key, values in results.items():
+        med = statistics.median(values)
+        print(f"| {key} | {med:.0f} | {', '.join(f'{v:.0f}' for v in values)} | {med / base * 100:.0f} % |")
+
+
+def order_benchmark(app, seconds: int) -> None:
+    import sqlalchemy as sa
+
+    from marketplace.checkout import services as checkout
+    from marketplace.errors import DomainError
+    from marketplace.extensions import db
+    from marketplace.geo import services as geo
+    from marketplace.models import Location, LocationKind, Product, Role, Stock, User, Village, Warehouse
+
+    people: list[tuple[int, int, int]] = []  # (user, address, product)
+    with app.app_context():
+        template = db.session.scalar(sa.select(User).where(User.role == Role.CONSUMER))
+        villages = db.session.scalars(sa.select(Village).order_by(Village.code)).all()
+        for i, village in enumerate(villages):
+            warehouse = geo.warehouse_for_zone(village.zone_id)
+            if warehouse is None:
+                continue
+            for j in range(3):
+                user = User(mobile=f"1880{i:03d}{j:04d}", role=Role.CONSUMER, password_hash=template.password_hash)
+                db.session.add(user)
+                db.session.flush()
+                address = geo.add_address(user.id, village_id=village.id, detail=f"{j} 号", recipient_name="压测",
+                                          recipient_mobile=user.mobile)
+                people.append((user.id, address.id, warehouse.location_id))
+        # plenty of stock everywhere so the benchmark measures placing, not running out
+        db.session.execute(sa.update(Stock).values(on_hand=100_000))
+        db.session.commit()
+        stocked = {}
+        for loc_id in {p[2] for p in people}:
+            stocked[loc_id] = db.session.scalars(
+                sa.select(Stock.product_id).join(Stock.product).where(
+                    Stock.location_id == loc_id, Product.status == "active")).all()
+        _ = (Location, LocationKind, Warehouse)
+
+    def quote_latencies(n: int = 300) -> list[float]:
+        out = []
+        with app.app_context():
+            for _ in range(n):
+                user_id, address_id, loc = random.choice(people)
+                started = time.perf_counter()
+                checkout.quote(user_id, address_id, {random.choice(stocked[loc]): 1})
+                out.append((time.perf_counter() - started) * 1000)
+                db.session.remove()
+        return out
+
+    latencies = sorted(quote_latencies())
+    pct = lambda p: latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))]  # noqa: E731
+
+    stop = time.perf_counter() + seconds
+    placed, refused = [0], [0]
+    lock = threading.Lock()
+
+    def worker() -> None:
+        with app.app_context():
+            while time.perf_counter() < stop:
+                user_id, address_id, loc = random.choice(people)
+                try:
+                    checkout.place_order(user_id, address_id, "18h", "cod", uuid.uuid4().hex,
+                                         cart_items={random.choice(stocked[loc]): 1})
+                    with lock:
+                        placed[0] += 1
+                except DomainError:
+                    with lock:
+                        refused[0] += 1
+                finally:
+                    db.session.remove()
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        for _ in range(6):
+            pool.submit(worker)
+    elapsed = time.perf_counter() - started
+    print(f"\n## Checkout on PostgreSQL ({len(people)} consumers over the 3 warehouses, 6 threads, {seconds} s)")
+    print(f"- placed orders/s: {placed[0] / elapsed:.1f} ({placed[0]} placed, {refused[0]} refused, {elapsed:.1f} s)")
+    print(f"- quote latency (n={len(latencies)}): p50 {pct(50):.1f} ms, p95 {pct(95):.1f} ms, p99 {pct(99):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
