@@ -251,13 +251,17 @@ class _Model:
         p.first_solution_strategy = getattr(FSS, cfg.first_solution)
         p.local_search_metaheuristic = getattr(LSM, cfg.metaheuristic)
         p.guided_local_search_lambda_coefficient = cfg.gls_lambda
+        ops = p.local_search_operators
         for op in cfg.operators:
-            on = not op.startswith("-")
-            setattr(
-                p.local_search_operators,
-                op.lstrip("-"),
-                optional_boolean_pb2.BOOL_TRUE if on else optional_boolean_pb2.BOOL_FALSE,
+            name = op.lstrip("-")
+            if name not in ops.DESCRIPTOR.fields_by_name:
+                continue  # an operator this OR-Tools version does not have
+            value = (
+                optional_boolean_pb2.BOOL_FALSE
+                if op.startswith("-")
+                else optional_boolean_pb2.BOOL_TRUE
             )
+            setattr(ops, name, value)
         for name, value in cfg.params:
             setattr(p, name, value)
         p.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))

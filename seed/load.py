@@ -414,6 +414,12 @@ def _open_orders(rng: random.Random, people: list[tuple[User, Address]], windows
         order.events.append(OrderEvent(kind="placed", to_status=OrderStatus.PENDING_PAYMENT.value, created_at=placed))
         order.events.append(OrderEvent(kind="confirmed", to_status=OrderStatus.CONFIRMED.value,
                                        created_at=placed + timedelta(minutes=1)))
+        online = order.payment_method == PaymentMethod.ONLINE
+        db.session.add(Payment(
+            order=order, provider="sandbox" if online else "cod", provider_ref=f"SEED-{order.number}",
+            amount_fen=order.total_fen, status=PaymentStatus.SUCCEEDED if online else PaymentStatus.PENDING,
+            paid_at=placed + timedelta(minutes=1) if online else None, created_at=placed,
+        ))
         db.session.flush()
 
 
