@@ -131,7 +131,7 @@ def order_benchmark(app, seconds: int) -> None:
     from marketplace.errors import DomainError
     from marketplace.extensions import db
     from marketplace.geo import services as geo
-    from marketplace.models import Location, LocationKind, Product, Role, Stock, User, Village, Warehouse
+    from marketplace.models import Product, Role, Stock, User, Village
 
     people: list[tuple[int, int, int]] = []  # (user, address, product)
     with app.app_context():
@@ -156,7 +156,6 @@ def order_benchmark(app, seconds: int) -> None:
             stocked[loc_id] = db.session.scalars(
                 sa.select(Stock.product_id).join(Stock.product).where(
                     Stock.location_id == loc_id, Product.status == "active")).all()
-        _ = (Location, LocationKind, Warehouse)
 
     def quote_latencies(n: int = 300) -> list[float]:
         out = []

@@ -230,6 +230,14 @@ def seed_accounts() -> None:
     for a in data.DEMO_ACCOUNTS:
         _get_or_create(User, {"mobile": a["mobile"]}, name=a["name"], role=Role(a["role"]), password_hash=password_hash,
                        cooperative_id=coops[a["cooperative"]].id if a["cooperative"] else None)
+    villages = db.session.scalars(sa.select(Village).order_by(Village.code)).all()
+    for i, a in enumerate(a for a in data.DEMO_ACCOUNTS if a["role"] == "consumer"):
+        user = _get_or_create(User, {"mobile": a["mobile"]})
+        if db.session.scalar(sa.select(Address.id).where(Address.user_id == user.id).limit(1)) is None:
+            village = villages[(i * 7) % len(villages)]  # demo shoppers can check out at once
+            db.session.add(Address(user_id=user.id, village_id=village.id, detail=data.ADDRESS_LINES[i],
+                                   recipient_name=a["name"], recipient_mobile=a["mobile"], is_default=True,
+                                   lat=village.lat, lon=village.lon))
     for c in data.COOPERATIVES:  # every cooperative head gets an account
         _get_or_create(User, {"mobile": c["head_mobile"]}, name=c["head_name"], role=Role.COOP_HEAD,
                        password_hash=password_hash, cooperative_id=coops[c["code"]].id)
