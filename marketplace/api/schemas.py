@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +31,7 @@ class UnknownField(BadRequest):
 # --- reading input -------------------------------------------------------------------------------
 
 
-class Field:
+class Field(ABC):
     """One field of a JSON body or query string: type, bounds, and how to document it."""
 
     kind = "string"
@@ -40,8 +41,9 @@ class Field:
         self.required = required
         self.default = default
 
+    @abstractmethod
     def from_json(self, name: str, value: Any) -> Any:
-        raise NotImplementedError
+        """The field's value from a JSON body (each kind of field defines it)."""
 
     def from_text(self, name: str, raw: str) -> Any:
         return self.from_json(name, raw)

@@ -141,10 +141,6 @@ def remove_products(user_id: int, product_ids: list[int]) -> None:
         db.session.execute(sa.delete(CartItem).where(CartItem.cart_id == cart.id, CartItem.product_id.in_(product_ids)))
 
 
-def clear() -> None:
-    _save({})
-
-
 def merge_session_cart_into(user_id: int) -> None:
     """At sign-in: the guest cart joins the stored one (larger quantity wins per product)."""
     guest = _session_items()

@@ -3,25 +3,17 @@ never reserve more than is on hand (no check-then-write race), on PostgreSQL and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from ..errors import Conflict
 from ..extensions import db
-from .models import Location, LocationKind, Stock, StockMovement
+from .models import LocationKind, Stock, StockMovement
 
 
 class OutOfStock(Conflict):
     code = "out_of_stock"
     default_message = _l("Not enough stock left for this item.")
-
-
-@dataclass(frozen=True)
-class Reservation:
-    stock_id: int
-    quantity: int
 
 
 def available(product_id: int, location_ids: list[int] | None = None) -> int:
@@ -88,5 +80,3 @@ def sources_for(product_id: int, warehouse_location_id: int | None) -> list[Stoc
     farm = [s for s in rows if s.location.kind == LocationKind.COOPERATIVE]
     return warehouse + farm
 
-
-__all__ = ["OutOfStock", "Reservation", "Location", "available", "reserve", "release", "ship", "sources_for"]

@@ -179,19 +179,19 @@ def window_classes() -> list[WindowClass]:
     return list(db.session.scalars(sa.select(WindowClass).where(WindowClass.active.is_(True)).order_by(WindowClass.hours)))
 
 
-def _task(sources: list[LineSource], depot_key: str, deadline: int | None = None) -> tuple[dm.Order, list[dm.Location]]:
+def _task(sources: list[LineSource], depot_key: str) -> tuple[dm.Order, list[dm.Location]]:
     farms = {s.location.id: s.location for s in sources if s.location.kind == LocationKind.COOPERATIVE}
     weight = sum(s.weight_g for s in sources)
     volume = sum(s.volume_cm3 for s in sources)
     extra: list[dm.Location] = []
     if not farms:
         order = dm.Order(NEW_ORDER, NEW_ADDRESS, pickup=depot_key, weight=weight, volume=volume,
-                         deadline=deadline, delivery_service=services.DELIVERY_SERVICE_S)
+                         delivery_service=services.DELIVERY_SERVICE_S)
     else:
         farm = next(iter(farms.values()))
         extra.append(dm.Location(f"L{farm.id}", lat=farm.lat, lon=farm.lon))
         order = dm.Order(NEW_ORDER, NEW_ADDRESS, kind=dm.OrderKind.PICKUP_DELIVERY, pickup=f"L{farm.id}",
-                         weight=weight, volume=volume, deadline=deadline, pickup_service=services.PICKUP_SERVICE_S,
+                         weight=weight, volume=volume, pickup_service=services.PICKUP_SERVICE_S,
                          delivery_service=services.DELIVERY_SERVICE_S)
     return order, extra
 

@@ -94,3 +94,18 @@ def site(seeded: dict[str, int], live_server: str) -> str:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone_page(browser, browser_context_args: dict):
+    """A page on a phone-sized touch screen (390×844, 2× pixels), in the same zh-CN context."""
+    context = browser.new_context(
+        **{**browser_context_args, "viewport": PHONE}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

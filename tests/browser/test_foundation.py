@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
@@ -118,37 +118,26 @@ def test_register_sign_in_switch_language_with_screenshots(
     expect(page.locator(".cat-grid")).not_to_contain_text("Bamboo charcoal goods")
 
 
-def test_phone_viewport_home(
-    browser: Browser, browser_context_args: dict, site: str, screenshots: Path
-) -> None:
-    context = browser.new_context(
-        **{**browser_context_args, "viewport": {"width": 390, "height": 844}},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    try:
-        page = context.new_page()
-        page.goto(site + "/")
-        assert_speaks_chinese(page)
-        expect(page.locator(".cat-grid")).to_contain_text("竹炭制品")
+def test_phone_viewport_home(phone_page: Page, site: str, screenshots: Path) -> None:
+    page = phone_page
+    page.goto(site + "/")
+    assert_speaks_chinese(page)
+    expect(page.locator(".cat-grid")).to_contain_text("竹炭制品")
 
-        tabbar = page.locator("nav.tabbar")
-        expect(tabbar).to_be_visible()
-        expect(tabbar.locator("a")).to_have_count(4)
-        box = tabbar.bounding_box()
-        assert box is not None and abs(box["y"] + box["height"] - 844) <= 1, box
-        assert CJK.search(tabbar.inner_text()), tabbar.inner_text()
+    tabbar = page.locator("nav.tabbar")
+    expect(tabbar).to_be_visible()
+    expect(tabbar.locator("a")).to_have_count(4)
+    box = tabbar.bounding_box()
+    assert box is not None and abs(box["y"] + box["height"] - 844) <= 1, box
+    assert CJK.search(tabbar.inner_text()), tabbar.inner_text()
 
-        # Nothing pushes the page sideways on a phone.
-        scroll_width = page.evaluate("document.documentElement.scrollWidth")
-        assert scroll_width <= 390, f"page is {scroll_width}px wide on a 390px phone"
-        # The first screen as the shopper sees it (a full-page capture paints the fixed tab bar
-        # mid-page), then the whole page.
-        page.screenshot(path=str(screenshots / "home-phone-zh.png"))
-        shot(page, screenshots, "home-phone-zh-full.png")
-    finally:
-        context.close()
+    # Nothing pushes the page sideways on a phone.
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= 390, f"page is {scroll_width}px wide on a 390px phone"
+    # The first screen as the shopper sees it (a full-page capture paints the fixed tab bar
+    # mid-page), then the whole page.
+    page.screenshot(path=str(screenshots / "home-phone-zh.png"))
+    shot(page, screenshots, "home-phone-zh-full.png")
 
 
 def test_bad_registration_shows_message_in_page_language(

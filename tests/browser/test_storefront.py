@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from marketplace.extensions import db
@@ -21,7 +21,8 @@ from marketplace.models import Order, User
 pytestmark = pytest.mark.browser
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-PHONE = {"width": 390, "height": 844}
+from tests.browser.conftest import PHONE  # noqa: E402
+
 # A shopper from the seeded order history: has a default address (the demo login 13957800001 has
 # none, so it would be sent to the address form first).
 REGULAR_CONSUMER = "13657800000"
@@ -262,50 +263,39 @@ def test_new_consumer_buys_bamboo_shoots_with_a_guaranteed_window(
             db.session.remove()
 
 
-def test_phone_checkout(
-    browser: Browser, browser_context_args: dict, site: str, screenshots: Path
-) -> None:
-    context = browser.new_context(
-        **{**browser_context_args, "viewport": PHONE},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
+def test_phone_checkout(phone_page: Page, site: str, screenshots: Path) -> None:
+    page = phone_page
+    # A returning shopper with an address: checkout goes straight to the windows.
+    sign_in(page, site, REGULAR_CONSUMER, DEMO_PASSWORD)
+    search_from_home(page, site, "笋干")
+    title = open_first_result(page, "笋干")
+    add_to_cart(page, 1)
+    page.goto(site + "/cart/")
+    expect(page.locator(".cart-line", has_text=title)).to_have_count(1)
+    page.locator("a.btn", has_text="去结算").click()
+    page.wait_for_load_state()
+    expect(page).to_have_url(re.compile(r"/checkout/$"))
+
+    _, deadline_clock, _ = choose_first_enabled_window(page)
+    page.locator("label.window-option:has(input[value=cod])").click()
+    expect(page.locator("input[name=payment_method][value=cod]")).to_be_checked()
+    expect(page.locator("label.window-option:has(input[value=cod])")).to_contain_text(
+        "货到付款"
     )
-    try:
-        page = context.new_page()
-        # A returning shopper with an address: checkout goes straight to the windows.
-        sign_in(page, site, REGULAR_CONSUMER, DEMO_PASSWORD)
-        search_from_home(page, site, "笋干")
-        title = open_first_result(page, "笋干")
-        add_to_cart(page, 1)
-        page.goto(site + "/cart/")
-        expect(page.locator(".cart-line", has_text=title)).to_have_count(1)
-        page.locator("a.btn", has_text="去结算").click()
-        page.wait_for_load_state()
-        expect(page).to_have_url(re.compile(r"/checkout/$"))
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"checkout is {width}px wide on a 390px phone"
+    phone_shot(page, screenshots, "phone-checkout.png")
 
-        _, deadline_clock, _ = choose_first_enabled_window(page)
-        page.locator("label.window-option:has(input[value=cod])").click()
-        expect(page.locator("input[name=payment_method][value=cod]")).to_be_checked()
-        expect(page.locator("label.window-option:has(input[value=cod])")).to_contain_text(
-            "货到付款"
-        )
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], f"checkout is {width}px wide on a 390px phone"
-        phone_shot(page, screenshots, "phone-checkout.png")
-
-        page.locator("button[type=submit]", has_text="提交订单").click()
-        page.wait_for_load_state()
-        # Cash on delivery: no payment page, straight to the order.
-        expect(page).to_have_url(re.compile(r"/orders/[^/]+$"))
-        facts = page.locator("dl.facts")
-        expect(facts.locator("dt:has-text('状态') + dd")).to_have_text("已确认")
-        deadline = facts.locator("dt:has-text('最晚送达') + dd")
-        expect(deadline).to_have_text(CLOCK)
-        assert_same_clock(deadline.inner_text(), deadline_clock)
-        expect(page.locator("table.data")).to_contain_text(title)
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], f"order page is {width}px wide on a 390px phone"
-        phone_shot(page, screenshots, "phone-order.png")
-    finally:
-        context.close()
+    page.locator("button[type=submit]", has_text="提交订单").click()
+    page.wait_for_load_state()
+    # Cash on delivery: no payment page, straight to the order.
+    expect(page).to_have_url(re.compile(r"/orders/[^/]+$"))
+    facts = page.locator("dl.facts")
+    expect(facts.locator("dt:has-text('状态') + dd")).to_have_text("已确认")
+    deadline = facts.locator("dt:has-text('最晚送达') + dd")
+    expect(deadline).to_have_text(CLOCK)
+    assert_same_clock(deadline.inner_text(), deadline_clock)
+    expect(page.locator("table.data")).to_contain_text(title)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"order page is {width}px wide on a 390px phone"
+    phone_shot(page, screenshots, "phone-order.png")
