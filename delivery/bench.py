@@ -2,6 +2,11 @@
 
     python -m delivery.bench vrptw FILE... --seconds N [--json OUT] [--solver product]
     python -m delivery.bench pdptw FILE... --seconds N [--json OUT] [--solver pyvrp]
+    python -m delivery.bench vrptw FILE... --seconds N --solver product,ortools-default,pyvrp
+
+With several solvers, each instance is solved by each of them in the same run, one instance
+after the other: the product solver alone (it uses ``--workers`` processes), then the
+single-process solvers side by side, one core each.
 
 Every solution is checked by :mod:`delivery.check` (not by the solver that produced it).
 Solomon distances use the CVRPLIB convention (floor to one decimal) and are compared with the
@@ -15,11 +20,13 @@ import argparse
 import csv
 import json
 import math
+import multiprocessing
 import resource
 import statistics
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +40,12 @@ from delivery.solver import SearchConfig, solve
 ORTOOLS_DEFAULT = SearchConfig("PATH_CHEAPEST_ARC", "GUIDED_LOCAL_SEARCH", 0.1)
 
 
+SOLVERS = ("product", "ortools-default", "pyvrp")
+
+
 @dataclass
 class Result:
+    solver: str
     instance: str
     vehicles: int
     distance: float
@@ -162,7 +173,7 @@ def run_one(kind: str, path: Path, seconds: float, solver: str, workers: int) ->
     if solver == "product":
         plan = solve(problem, seconds, workers=workers)
     elif solver == "ortools-default":
-        plan = solve(problem, seconds, configs=[ORTOOLS_DEFAULT])
+        plan = solve(problem, seconds, configs=[ORTOOLS_DEFAULT], recombination=False)
     elif solver == "pyvrp":
         plan = solve_pyvrp(problem, seconds)
     else:  # pragma: no cover - argparse restricts choices
@@ -175,6 +186,7 @@ def run_one(kind: str, path: Path, seconds: float, solver: str, workers: int) ->
     distance = plan.distance / scale if kind == "vrptw" else exact_distance(problem, routes)
     bks = load_bks(path).get(problem.name.lower()) or load_bks(path).get(path.stem.lower())
     return Result(
+        solver=solver,
         instance=problem.name or path.stem,
         vehicles=plan.vehicles_used,
         distance=round(distance, 4),
@@ -200,6 +212,59 @@ def _fmt(x: float | None, spec: str) -> str:
     return "-" if x is None else format(x, spec)
 
 
+def _solver_list(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    bad = [n for n in names if n not in SOLVERS]
+    if not names or bad:
+        raise argparse.ArgumentTypeError(f"solvers are {', '.join(SOLVERS)}; got {text!r}")
+    return list(dict.fromkeys(names))
+
+
+def _run_job(args) -> Result | str:
+    kind, path, seconds, solver, workers = args
+    try:
+        return run_one(kind, path, seconds, solver, workers)
+    except ProblemError as exc:
+        return f"{path.name}: {exc}"
+
+
+def _solve_instance(kind, path, args, pool) -> list[Result]:
+    """Every requested solver on one instance: the product alone, the others side by side."""
+    jobs = [(kind, path, args.seconds, s, args.workers) for s in args.solver]
+    single = [j for j in jobs if j[3] != "product"]
+    out: list[Result | str] = [_run_job(j) for j in jobs if j[3] == "product"]
+    if pool is not None and len(single) > 1:
+        out.extend(pool.map(_run_job, single))
+    else:
+        out.extend(_run_job(j) for j in single)
+    results = []
+    for r in out:
+        if isinstance(r, str):
+            print(r, file=sys.stderr)
+        else:
+            results.append(r)
+    return results
+
+
+def _summary(kind: str, results: list[Result]) -> None:
+    gaps = [r.gap for r in results if r.gap is not None]
+    print(f"instances: {len(results)}  feasible: {sum(r.feasible for r in results)}")
+    wall, cpu = sum(r.seconds for r in results), sum(r.cpu for r in results)
+    print(f"wall {wall:.0f} s, CPU {cpu:.0f} s")
+    if gaps:
+        print(
+            f"gap to BKS distance: mean {statistics.fmean(gaps):.2f}%  "
+            f"median {statistics.median(gaps):.2f}%  max {max(gaps):.2f}%"
+        )
+    with_v = [r for r in results if r.bks_vehicles is not None]
+    if with_v:
+        same = sum(r.vehicles <= (r.bks_vehicles or 0) for r in with_v)
+        print(f"vehicles <= BKS: {same}/{len(with_v)} ({100 * same / len(with_v):.0f}%)")
+        same_gaps = [r.gap for r in with_v if r.vehicles == r.bks_vehicles and r.gap is not None]
+        if same_gaps and kind == "pdptw":
+            print(f"gap where vehicles equal BKS: mean {statistics.fmean(same_gaps):.2f}%")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m delivery.bench", description=__doc__.split("\n")[0]
@@ -208,46 +273,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("files", nargs="+", type=Path)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--json", type=Path, default=None, help="write routes and figures here")
-    ap.add_argument("--solver", choices=["product", "ortools-default", "pyvrp"], default="product")
+    ap.add_argument(
+        "--solver", type=_solver_list, default=["product"],
+        help=f"one or several of {', '.join(SOLVERS)}, comma-separated",
+    )  # fmt: skip
     ap.add_argument("--workers", type=int, default=2, help="parallel searches (product solver)")
     args = ap.parse_args(argv)
 
+    several = len(args.solver) > 1
     results: list[Result] = []
-    print(f"{'instance':10} {'veh':>4} {'bks_v':>5} {'distance':>11} {'bks':>10} {'gap%':>7} "
-          f"{'feasible':>8} {'secs':>6} {'cpu':>5}")  # fmt: skip
-    for f in args.files:
-        try:
-            r = run_one(args.kind, f, args.seconds, args.solver, args.workers)
-        except ProblemError as exc:
-            print(f"{f.name}: {exc}", file=sys.stderr)
-            continue
-        results.append(r)
-        print(
-            f"{r.instance:10} {r.vehicles:4d} {_fmt(r.bks_vehicles, '5d')} {r.distance:11.2f} "
-            f"{_fmt(r.bks_distance, '10.2f')} {_fmt(r.gap, '7.2f')} "
-            f"{'yes' if r.feasible else 'NO':>8} {r.seconds:6.1f} {r.cpu:5.1f}",
-            flush=True,
+    print(f"{'solver':16} " * several + f"{'instance':10} {'veh':>4} {'bks_v':>5} "
+          f"{'distance':>11} {'bks':>10} {'gap%':>7} {'feasible':>8} {'secs':>6} {'cpu':>5}")  # fmt: skip
+    pool = None
+    if sum(s != "product" for s in args.solver) > 1:
+        mp = multiprocessing.get_context(
+            "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         )
+        pool = ProcessPoolExecutor(max_workers=2, mp_context=mp)
+    try:
+        for f in args.files:
+            for r in _solve_instance(args.kind, f, args, pool):
+                results.append(r)
+                print(
+                    f"{r.solver:16} "
+                    * several
+                    + f"{r.instance:10} {r.vehicles:4d} {_fmt(r.bks_vehicles, '5d')} "
+                    f"{r.distance:11.2f} {_fmt(r.bks_distance, '10.2f')} {_fmt(r.gap, '7.2f')} "
+                    f"{'yes' if r.feasible else 'NO':>8} {r.seconds:6.1f} {r.cpu:5.1f}",
+                    flush=True,
+                )
+    finally:
+        if pool is not None:
+            pool.shutdown()
     if not results:
         return 1
-    gaps = [r.gap for r in results if r.gap is not None]
-    print("-" * 68)
-    print(f"instances: {len(results)}  feasible: {sum(r.feasible for r in results)}")
-    wall, cpu = sum(r.seconds for r in results), sum(r.cpu for r in results)
-    print(f"wall {wall:.0f} s, CPU {cpu:.0f} s (a free 2-core machine gives up to {2 * wall:.0f})")
-    if gaps:
-        print(f"gap to BKS distance: mean {statistics.fmean(gaps):.2f}%  max {max(gaps):.2f}%")
-    with_v = [r for r in results if r.bks_vehicles is not None]
-    if with_v:
-        same = sum(r.vehicles <= (r.bks_vehicles or 0) for r in with_v)
-        print(f"vehicles <= BKS: {same}/{len(with_v)} ({100 * same / len(with_v):.0f}%)")
-        same_gaps = [r.gap for r in with_v if r.vehicles == r.bks_vehicles and r.gap is not None]
-        if same_gaps and args.kind == "pdptw":
-            print(f"gap where vehicles equal BKS: mean {statistics.fmean(same_gaps):.2f}%")
+    for solver in args.solver:
+        print("-" * 68)
+        if several:
+            print(f"solver: {solver}")
+        _summary(args.kind, [r for r in results if r.solver == solver])
     if args.json:
         payload = [
             {"instance": r.instance, "vehicles": r.vehicles, "distance": r.distance,
              "seconds": r.seconds, "feasible": r.feasible, "routes": r.routes}
+            | ({"solver": r.solver} if several else {})
             for r in results
         ]  # fmt: skip
         args.json.write_text(json.dumps(payload, indent=1))

@@ -24,6 +24,7 @@ from delivery._context import BIG_VOLUME, Context
 from delivery.insertion import greedy_routes
 from delivery.matrix import CachedMatrix
 from delivery.model import Plan, Problem, Role, StopRef
+from delivery.pool import RoutePool, recombine
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,12 @@ RoutesT = list[list[tuple[str, str]]]  # per vehicle: (order_id, role) in visiti
 class _Model:
     """The routing model of one context (built in the process that searches it)."""
 
-    def __init__(self, ctx: Context, fixed_costs: Sequence[int] | None = None):
+    def __init__(
+        self,
+        ctx: Context,
+        fixed_costs: Sequence[int] | None = None,
+        pool: RoutePool | None = None,
+    ):
         self.ctx = ctx
         p = ctx.problem
         vehicles = ctx.vehicles
@@ -245,6 +251,9 @@ class _Model:
                 prev = idx
         for v in range(len(vehicles)):
             routing.AddVariableMinimizedByFinalizer(tdim.CumulVar(routing.End(v)))
+        if pool is not None:
+            self._collect = pool.collector(ctx, self)  # keep a reference for OR-Tools
+            routing.AddAtSolutionCallback(self._collect)
 
     def params(self, cfg: SearchConfig, seconds: float, log_search: bool = False):
         p = pywrapcp.DefaultRoutingSearchParameters()
@@ -296,11 +305,15 @@ def _search(
     seconds: float,
     initial: RoutesT | None = None,
     log_search: bool = False,
+    pool: RoutePool | None = None,
 ) -> tuple[int, RoutesT] | None:
-    """Build the model and search; return (objective, routes) or None if nothing found."""
+    """Build the model and search; return (objective, routes) or None if nothing found.
+
+    Routes of every solution accepted on the way are added to ``pool`` when one is given.
+    """
     t0 = time.monotonic()
     ctx = Context(problem)
-    model = _Model(ctx)
+    model = _Model(ctx, pool=pool)
     hierarchical = any(vi.fixed_cost for vi in ctx.vehicles)
     eliminate = cfg.eliminate if hierarchical else 0.0
     main_seconds = seconds
@@ -343,7 +356,7 @@ def _search(
         # keep the vehicles the first phase used, minimise distance only
         used = [bool(r) for r in routes]
         fixed = [0] * len(ctx.vehicles)
-        m2 = _Model(ctx, fixed_costs=fixed)
+        m2 = _Model(ctx, fixed_costs=fixed, pool=pool)
         for v, u in enumerate(used):
             if not u:
                 m2.routing.solver().Add(
@@ -358,14 +371,16 @@ def _search(
                 routes = m2.routes_of(sol2)
     if eliminate:
         until = t0 + seconds * (1 - cfg.decompose)
-        routes = _eliminate(ctx, routes, cfg, until - time.monotonic())
+        routes = _eliminate(ctx, routes, cfg, until - time.monotonic(), pool)
     if cfg.decompose:
-        routes = _decompose(ctx, routes, cfg, t0 + seconds - time.monotonic())
+        routes = _decompose(ctx, routes, cfg, t0 + seconds - time.monotonic(), pool)
     # one objective for comparing portfolio members: the full (phase 1) cost
     return _objective(ctx, routes, objective), routes
 
 
-def _eliminate(ctx: Context, routes: RoutesT, cfg: SearchConfig, seconds: float) -> RoutesT:
+def _eliminate(
+    ctx: Context, routes: RoutesT, cfg: SearchConfig, seconds: float, pool: RoutePool | None
+) -> RoutesT:
     """Fewer vehicles: empty the smallest route and let the others absorb its orders."""
     deadline = time.monotonic() + seconds
     best = [list(r) for r in routes]
@@ -384,7 +399,7 @@ def _eliminate(ctx: Context, routes: RoutesT, cfg: SearchConfig, seconds: float)
             break
         victim = min(used, key=lambda v: len(best[v]))
         tried.add(victim)
-        model = _Model(ctx)
+        model = _Model(ctx, pool=pool)
         routing = model.routing
         for v, seq in enumerate(best):
             if v == victim or not seq:
@@ -405,7 +420,9 @@ def _eliminate(ctx: Context, routes: RoutesT, cfg: SearchConfig, seconds: float)
     return best
 
 
-def _decompose(ctx: Context, routes: RoutesT, cfg: SearchConfig, seconds: float) -> RoutesT:
+def _decompose(
+    ctx: Context, routes: RoutesT, cfg: SearchConfig, seconds: float, pool: RoutePool | None
+) -> RoutesT:
     """Improve ``routes`` by re-solving groups of 2-4 nearby routes as small problems."""
     deadline = time.monotonic() + seconds
     problem = ctx.problem
@@ -457,7 +474,7 @@ def _decompose(ctx: Context, routes: RoutesT, cfg: SearchConfig, seconds: float)
         current = [routes[v] for v in group]
         try:
             before = _objective(Context(sub), current, 2**62)
-            res = _search(sub, sub_cfg, min(cfg.sub_seconds, left - 0.05), current)
+            res = _search(sub, sub_cfg, min(cfg.sub_seconds, left - 0.05), current, pool=pool)
         except Exception:  # pragma: no cover - a failed sub-problem leaves the routes as they are
             log.exception("sub-problem search failed")
             continue
@@ -503,6 +520,7 @@ def _search_chain(
     seconds: float,
     initial: RoutesT | None = None,
     log_search: bool = False,
+    pool: RoutePool | None = None,
 ) -> tuple[int, RoutesT] | None:
     """Run ``cfgs`` one after the other (equal time shares), keep the best (multi-start)."""
     t0 = time.monotonic()
@@ -516,7 +534,7 @@ def _search_chain(
             start = initial if n == 0 else None
             if cfg.from_best and best is not None:
                 start = best[1]
-            res = _search(problem, cfg, share, start, log_search)
+            res = _search(problem, cfg, share, start, log_search, pool)
         except Exception:  # never crash the caller on a solver bug: the greedy plan remains
             log.exception("OR-Tools search failed (%s)", cfg)
             res = None
@@ -525,8 +543,37 @@ def _search_chain(
     return best
 
 
-def _search_job(args) -> tuple[int, RoutesT] | None:
-    return _search_chain(*args)
+def _search_job(args) -> tuple[tuple[int, RoutesT] | None, RoutePool | None]:
+    problem, cfgs, seconds, initial, use_pool = args
+    pool = RoutePool() if use_pool else None
+    return _search_chain(problem, cfgs, seconds, initial, pool=pool), pool
+
+
+#: share of the time limit kept for each recombination of pooled routes (set partitioning),
+#: at most :data:`RECOMBINE_MAX` seconds
+RECOMBINE_SHARE = 0.07
+RECOMBINE_MAX = 2.0
+#: with at least this many seconds: two search rounds, the second from the recombined routes;
+#: the first round gets ROUND_SHARE of the search time
+ROUND_MIN_SECONDS = 1e9
+ROUND_SHARE = 0.55
+
+
+def _recombined(
+    ctx: Context, pool: RoutePool, results: list[tuple[int, RoutesT]], seconds: float
+) -> tuple[int, RoutesT] | None:
+    """The best combination of pooled routes if it beats every result so far."""
+    best_obj, routes = min(results, key=lambda r: r[0])
+    try:
+        combined = recombine(ctx, pool, routes, seconds)
+    except Exception:  # pragma: no cover - recombination is an improvement, never a need
+        log.exception("route recombination failed")
+        return None
+    if combined is None:
+        return None
+    obj = _objective(ctx, combined, 2**62)
+    log.info("recombined %d pooled routes: %d -> %d", len(pool), best_obj, obj)
+    return (obj, combined) if obj < best_obj else None
 
 
 def solve(
@@ -537,6 +584,7 @@ def solve(
     configs: Sequence[SearchConfig] | None = None,
     initial: Plan | None = None,
     log_search: bool = False,
+    recombination: bool = True,
 ) -> Plan:
     """Plan routes for ``problem`` within about ``time_limit`` seconds (wall).
 
@@ -550,26 +598,49 @@ def solve(
     ctx = Context(problem)  # validates
     if configs is None:
         # multi-start: GLS stalls after a few seconds, so longer budgets get more starts
-        pool = PICKUP_PORTFOLIO if any(o.has_pickup_stop for o in problem.orders) else PORTFOLIO
-        starts = max(1, min(len(pool), int(time_limit // 8) * max(1, workers)))
-        configs = pool[: max(starts, workers)]
+        pickups = any(o.has_pickup_stop for o in problem.orders)
+        portfolio = PICKUP_PORTFOLIO if pickups else PORTFOLIO
+        starts = max(1, min(len(portfolio), int(time_limit // 8) * max(1, workers)))
+        configs = portfolio[: max(starts, workers)]
     init_routes = _routes_from_plan(ctx, initial) if initial is not None else None
-    remaining = time_limit - (time.monotonic() - t0)
     results: list[tuple[int, RoutesT]] = []
-    if problem.orders and remaining > 0.005:
-        workers = max(1, min(workers, len(configs)))
-        if workers == 1:
-            res = _search_chain(problem, configs, remaining, init_routes, log_search)
-            if res is not None:
-                results.append(res)
-        else:
-            # each process runs its share of the configurations; process start-up is paid
-            # from the budget (fork where available)
-            chunks = [list(configs[i::workers]) for i in range(workers)]
-            jobs = [(problem, c, remaining - 0.15, init_routes) for c in chunks]
-            mp = multiprocessing.get_context("fork" if _fork_ok() else "spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=mp) as ex:
-                results.extend(r for r in ex.map(_search_job, jobs) if r is not None)
+    pool = RoutePool() if recombination else None
+    sp_seconds = min(RECOMBINE_MAX, RECOMBINE_SHARE * time_limit) if pool is not None else 0.0
+    # rounds: search, recombine the pooled routes, search again from the recombined routes
+    rounds = 2 if pool is not None and time_limit >= ROUND_MIN_SECONDS else 1
+    deadline = t0 + time_limit
+    workers = max(1, min(workers, len(configs)))
+    chunks = [list(configs[i::workers]) for i in range(workers)]
+    mp = multiprocessing.get_context("fork" if _fork_ok() else "spawn")
+    ex = ProcessPoolExecutor(max_workers=workers, mp_context=mp) if workers > 1 else None
+    try:
+        start = init_routes
+        for rnd in range(rounds if problem.orders else 0):
+            left = deadline - time.monotonic() - sp_seconds * (rounds - rnd)
+            budget = left * (ROUND_SHARE if rnd < rounds - 1 else 1.0)
+            if budget <= 0.005:
+                break
+            jobs = [(problem, c, budget, start, pool is not None) for c in chunks]
+            if ex is None:
+                outcomes = [_search_job(jobs[0])]
+            else:
+                # process start-up is paid from the budget (fork where available)
+                jobs = [(*j[:2], max(0.01, budget - 0.15), *j[3:]) for j in jobs]
+                outcomes = list(ex.map(_search_job, jobs))
+            for res, sub_pool in outcomes:
+                if res is not None:
+                    results.append(res)
+                if pool is not None and sub_pool is not None:
+                    pool.merge(sub_pool)
+            if results and pool:
+                best = _recombined(ctx, pool, results, deadline - time.monotonic() - 0.05)
+                if best is not None:
+                    results.append(best)
+            if results:
+                start = min(results, key=lambda r: r[0])[1]
+    finally:
+        if ex is not None:
+            ex.shutdown()
     if results:
         best_obj, routes = min(results, key=lambda r: r[0])
         plan = _plan_from_routes(ctx, routes, fallback=False)
