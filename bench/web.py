@@ -54,8 +54,10 @@ def serve(app_path: str, env: dict[str, str], workers: int) -> tuple[subprocess.
     raise RuntimeError(f"{app_path} did not start")
 
 
-def wrk(url: str, seconds: int) -> float:
-    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", url], capture_output=True, text=True, check=True).stdout
+def wrk(url: str, seconds: int, cookie: str | None = None) -> float:
+    extra = ["-H", f"Cookie: {cookie}"] if cookie else []
+    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", *extra, url], capture_output=True, text=True,
+                         check=True).stdout
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
@@ -103,15 +105,20 @@ def web_benchmark(app, env, args) -> None:
         product_id = db.session.scalar(sa.select(Product.id).where(Product.status == "active").order_by(Product.id))
     shop, shop_url = serve("wsgi:app", env, args.workers)
     hello, hello_url = serve("bench.hello:app", env, args.workers)
-    targets = {"hello": hello_url + "/", "catalog": shop_url + "/c/dried-goods",
-               "product": shop_url + f"/p/{product_id}"}
+    # anonymous visitors (no cookie) may be served by the page micro-cache; a request with any
+    # cookie is always rendered by the application
+    catalog, product = shop_url + "/c/dried-goods", shop_url + f"/p/{product_id}"
+    targets = {"hello": (hello_url + "/", None),
+               "catalog, anonymous": (catalog, None), "product, anonymous": (product, None),
+               "catalog, rendered (with a cookie)": (catalog, "visitor=1"),
+               "product, rendered (with a cookie)": (product, "visitor=1")}
     try:
-        for target in targets.values():  # warm up (first quote may plan)
-            subprocess.run(["wrk", "-t1", "-c2", "-d2s", target], capture_output=True, check=True)
+        for url, cookie in targets.values():  # warm up (first quote may plan)
+            wrk(url, 2, cookie)
         results: dict[str, list[float]] = {k: [] for k in targets}
         for _ in range(args.rounds):
-            for key, target in targets.items():
-                results[key].append(wrk(target, args.seconds))
+            for key, (url, cookie) in targets.items():
+                results[key].append(wrk(url, args.seconds, cookie))
     finally:
         shop.terminate()
         hello.terminate()

@@ -374,6 +374,14 @@ def _search(
         routes = _eliminate(ctx, routes, cfg, until - time.monotonic(), pool)
     if cfg.decompose:
         routes = _decompose(ctx, routes, cfg, t0 + seconds - time.monotonic(), pool)
+        left = t0 + seconds - time.monotonic()
+        start = model.assignment_from(routes) if left > 0.3 else None
+        if start is not None and cfg.metaheuristic != "GREEDY_DESCENT":
+            # few long routes leave nothing to decompose: search the whole problem again
+            params = model.params(cfg, left - 0.05, log_search)
+            better = routing.SolveFromAssignmentWithParameters(start, params)
+            if better is not None:
+                routes = model.routes_of(better)
     # one objective for comparing portfolio members: the full (phase 1) cost
     return _objective(ctx, routes, objective), routes
 
@@ -432,10 +440,11 @@ def _decompose(
     sub_cfg = replace(cfg, decompose=0.0, distance_phase=0.0)
     routes = [list(r) for r in routes]
     locs_of = [np.array([ctx.stops[StopRef(o, Role(r))].loc for o, r in seq]) for seq in routes]
+    idle_draws = 0
     while True:
         left = deadline - time.monotonic()
-        if left < 0.1:
-            break
+        if left < 0.1 or idle_draws > 20:  # (routes too long to group: leave the rest of the
+            break  # time to the caller)
         used = [v for v, r in enumerate(routes) if r]
         if len(used) < 2:
             break
@@ -455,7 +464,9 @@ def _decompose(
             group.append(v)
             size += len(routes[v])
         if len(group) < 2:
+            idle_draws += 1
             continue
+        idle_draws = 0
         idle = [v for v, r in enumerate(routes) if not r]
         if idle:
             group.append(rng.choice(idle))

@@ -76,4 +76,8 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     scheduler.init_app(app)
+
+    from . import pagecache
+
+    pagecache.init_app(app)
     return app

@@ -45,6 +45,8 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or None  # filled from instance/ by create_app
     SCHEDULER_ENABLED = _flag("SCHEDULER_ENABLED", False)
     REPLAN_MINUTES = int(os.environ.get("REPLAN_MINUTES", "5"))
+    #: anonymous catalog pages are served from a per-process micro-cache this long (0: off)
+    PAGE_CACHE_SECONDS = float(os.environ.get("PAGE_CACHE_SECONDS", "30"))
 
     BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "zh_CN")
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -76,4 +78,5 @@ class TestConfig(Config):
     SECRET_KEY = "test-only-" + secrets.token_hex(8)
     SCHEDULER_ENABLED = False
     LOG_LEVEL = "WARNING"
+    PAGE_CACHE_SECONDS = 0.0
     RATELIMIT_STORAGE_URI = "memory://"

@@ -11,6 +11,7 @@ from flask import session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from ..auth.models import Role
 from ..catalog import services as catalog
 from ..catalog.models import Product
 from ..errors import NotFound, ValidationFailed
@@ -90,6 +91,17 @@ def items() -> dict[int, int]:
         cart = _stored_cart(current_user.id)
         return {item.product_id: item.quantity for item in cart.items} if cart else {}
     return _session_items()
+
+
+def count() -> int:
+    """How many units the current visitor's cart holds (staff accounts have no cart)."""
+    if current_user.is_authenticated:
+        if current_user.role != Role.CONSUMER:
+            return 0
+        return int(db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(CartItem.quantity), 0)).join(Cart).where(Cart.user_id == current_user.id)
+        ) or 0)
+    return sum(_session_items().values())
 
 
 def _save(new_items: dict[int, int]) -> None:

@@ -8,10 +8,16 @@ from flask_login import current_user
 
 from ..auth.models import Role
 from ..errors import DomainError, NotFound
+from ..extensions import csrf
 from ..geo import services as geo
 from . import services
 
 bp = Blueprint("cart", __name__, url_prefix="/cart", template_folder="templates")
+
+
+@bp.app_context_processor
+def _cart_badge():
+    return {"cart_count": services.count}
 
 
 @bp.before_request
@@ -37,7 +43,13 @@ def index():
 
 
 @bp.post("/add")
+@csrf.exempt
 def add():
+    # A request without any cookie carries no session or sign-in for a forged request to
+    # abuse (it starts a new guest cart), so the product page's token-less form for such
+    # visitors is accepted; with a cookie the usual CSRF token is required.
+    if request.cookies:
+        csrf.protect()
     try:
         product_id = int(request.form.get("product_id", ""))
         quantity = services.parse_quantity(request.form.get("quantity", "1"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from marketplace.extensions import db
@@ -17,7 +19,7 @@ def _product(app) -> tuple[int, int]:
 
 
 def _add(client, product_id, quantity):
-    token = csrf_token(client, f"/p/{product_id}")
+    token = csrf_token(client)  # starts a session: from here on the token is required
     return client.post("/cart/add", data={"product_id": product_id, "quantity": quantity, "csrf_token": token},
                        follow_redirects=True)
 
@@ -62,3 +64,12 @@ def test_staff_cannot_use_the_cart(client, make_user):
     user = make_user(Role.DISPATCHER)
     login(client, user.mobile)
     assert client.get("/cart/").status_code == 403
+
+
+def test_the_cart_link_shows_how_many_units_the_cart_holds(app, client, seeded):
+    product_id, _ = _product(app)
+    page = client.get("/").get_data(as_text=True)
+    assert 'class="count"' not in page  # an empty cart shows no badge
+    _add(client, product_id, "3")
+    page = client.get("/").get_data(as_text=True)
+    assert re.findall(r'<span class="count"[^>]*>(\d+)</span>', page) == ["3", "3"]  # nav and tab bar
