@@ -6,6 +6,7 @@ it.)
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,6 +14,7 @@ import numpy as np
 from delivery.matrix import UNREACHABLE, TravelMatrix
 from delivery.model import (
     REASONS,
+    Location,
     Order,
     OrderKind,
     Problem,
@@ -58,17 +60,53 @@ class VehicleInfo:
 BIG_VOLUME = 10**15
 
 
+def _grown(
+    m: np.ndarray,
+    locs: Sequence[Location],
+    n0: int,
+    between: Callable[[Sequence[Location], Sequence[Location]], np.ndarray],
+) -> np.ndarray:
+    """Matrix ``m`` of the first ``n0`` locations grown to all of ``locs`` (only the new rows
+    and columns are asked of the provider; ``m`` itself is shared when nothing was added)."""
+    n = len(locs)
+    if n == n0:
+        return m
+    old, new = locs[:n0], locs[n0:]
+    out = np.empty((n, n), dtype=np.int64)
+    out[:n0, :n0] = m
+    out[:n0, n0:] = np.asarray(between(old, new), dtype=np.int64).reshape(n0, n - n0)
+    out[n0:, :] = np.asarray(between(new, locs), dtype=np.int64).reshape(n - n0, n)
+    return out
+
+
 class Context:
     """Matrices, stop nodes and eligibility of a validated problem."""
 
-    def __init__(self, problem: Problem, matrix: TravelMatrix | None = None):
-        validate(problem)
+    def __init__(
+        self, problem: Problem, matrix: TravelMatrix | None = None, *, base: Context | None = None
+    ):
+        """``base``: the context of a problem that ``problem`` grows by appending locations
+        (so their indices hold) and orders; its vehicles may differ. Its travel matrix is used
+        (``matrix`` is ignored) and its distance and duration matrices are reused: only the
+        rows and columns of the added locations are computed. Orders it already had keep
+        their stops and eligibility when the vehicles allow it, and are not validated again.
+        """
+        validate(problem, base=None if base is None else base.problem)
         self.problem = problem
-        self.matrix = matrix if matrix is not None else problem.travel_matrix()
         locs = problem.locations
         self.loc_index = problem.location_index
-        self.dist = np.asarray(self.matrix.distances(locs, locs), dtype=np.int64)
         self._dur: dict[float, np.ndarray] = {}
+        if base is None:
+            self.matrix = matrix if matrix is not None else problem.travel_matrix()
+            self.dist = np.asarray(self.matrix.distances(locs, locs), dtype=np.int64)
+        else:
+            n0 = len(base.problem.locations)
+            if locs[:n0] != base.problem.locations:
+                raise ValueError("the base context's locations must come first, unchanged")
+            self.matrix = m = base.matrix
+            self.dist = _grown(base.dist, locs, n0, m.distances)
+            for speed, d in base._dur.items():
+                self._dur[speed] = _grown(d, locs, n0, lambda a, b, s=speed: m.durations(a, b, s))
         self.horizon = max([v.shift_end for v in problem.vehicles] + [problem.now + 1, 1])
         self.vehicles: list[VehicleInfo] = []
         for i, v in enumerate(problem.vehicles):
@@ -97,47 +135,68 @@ class Context:
 
         self.stops: dict[StopRef, StopInfo] = {}
         self.order_stops: dict[str, list[StopRef]] = {}
+        self.eligible: dict[str, list[int]] = {}
+        # An order's stops and eligibility depend on it, the location indices (kept), the
+        # horizon and where the vehicles are and what they carry.
+        same_fleet = base is not None and (
+            base.horizon == self.horizon
+            and base.carrier == self.carrier
+            and base.locked_on == self.locked_on
+            and [(vi.vehicle.id, vi.origin, vi.depot) for vi in base.vehicles]
+            == [(vi.vehicle.id, vi.origin, vi.depot) for vi in self.vehicles]
+        )
+        prior = base if same_fleet else None
         for o in problem.orders:
-            refs = []
-            committed = o.id in self.carrier or o.id in self.locked_on
-            if o.has_pickup_stop and o.id not in self.carrier:
-                lo, hi = o.pickup_window
-                pl = problem.locations[self.loc_index[o.pickup]]  # type: ignore[index]
-                ref = StopRef(o.id, Role.PICKUP)
-                self.stops[ref] = StopInfo(
-                    ref,
-                    o,
-                    self.loc_index[pl.id],
-                    lo,
-                    self._due(hi),
-                    o.pickup_service + pl.service_time,
-                    o.weight,
-                    o.volume,
-                    False,
-                    committed,
-                )
-                refs.append(ref)
-            lo, hi = o.delivery_window
-            dl = problem.locations[self.loc_index[o.delivery]]
-            ref = StopRef(o.id, Role.DELIVERY)
-            initial = o.kind is OrderKind.DELIVERY or o.id in self.carrier
+            if prior is not None and prior.problem.order_by_id.get(o.id) is o:
+                refs = self.order_stops[o.id] = prior.order_stops[o.id]
+                for ref in refs:
+                    self.stops[ref] = prior.stops[ref]
+                self.eligible[o.id] = prior.eligible[o.id]
+            else:
+                self._add_order(o)
+        self._fixed_costs()
+
+    def _add_order(self, o: Order) -> None:
+        """The order's stop nodes and the vehicles that may serve it."""
+        problem = self.problem
+        refs = []
+        committed = o.id in self.carrier or o.id in self.locked_on
+        if o.has_pickup_stop and o.id not in self.carrier:
+            lo, hi = o.pickup_window
+            pl = problem.locations[self.loc_index[o.pickup]]  # type: ignore[index]
+            ref = StopRef(o.id, Role.PICKUP)
             self.stops[ref] = StopInfo(
                 ref,
                 o,
-                self.loc_index[dl.id],
+                self.loc_index[pl.id],
                 lo,
                 self._due(hi),
-                o.delivery_service + dl.service_time,
-                -o.weight,
-                -o.volume,
-                initial,
+                o.pickup_service + pl.service_time,
+                o.weight,
+                o.volume,
+                False,
                 committed,
             )
             refs.append(ref)
-            self.order_stops[o.id] = refs
-
-        self.eligible: dict[str, list[int]] = {o.id: self._eligible(o) for o in problem.orders}
-        self._fixed_costs()
+        lo, hi = o.delivery_window
+        dl = problem.locations[self.loc_index[o.delivery]]
+        ref = StopRef(o.id, Role.DELIVERY)
+        initial = o.kind is OrderKind.DELIVERY or o.id in self.carrier
+        self.stops[ref] = StopInfo(
+            ref,
+            o,
+            self.loc_index[dl.id],
+            lo,
+            self._due(hi),
+            o.delivery_service + dl.service_time,
+            -o.weight,
+            -o.volume,
+            initial,
+            committed,
+        )
+        refs.append(ref)
+        self.order_stops[o.id] = refs
+        self.eligible[o.id] = self._eligible(o)
 
     # -- matrices -----------------------------------------------------------------------
     def _due(self, hi: int | None) -> int:

@@ -10,11 +10,11 @@ reported as unassigned with a known reason. An empty list means the plan is feas
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from delivery.model import REASONS, OrderKind, Plan, Problem, Role, StopRef
+from delivery.model import REASONS, OrderKind, Plan, Problem, Role, Route, StopRef
 
 
 @dataclass(frozen=True)
@@ -226,3 +226,23 @@ def check(problem: Problem, plan: Plan, *, check_times: bool = True) -> list[Vio
             elif stop_pos[p] > stop_pos[d]:
                 bad("precedence", f"{o.id} delivered before it is picked up", stop_vehicle[p], o.id)
     return out
+
+
+def check_route(problem: Problem, route: Route, *, check_times: bool = True) -> list[Violation]:
+    """:func:`check` of one route on its own: the sub-problem of its vehicle, the orders it
+    visits and their locations (as cheap as the route is short). Orders on other routes are
+    not looked at."""
+    vehicle = problem.vehicle_by_id[route.vehicle_id]
+    known = problem.order_by_id
+    orders = tuple(known[oid] for oid in route.order_ids if oid in known)
+    used = {vehicle.depot, vehicle.origin}
+    for o in orders:
+        used.update(x for x in (o.pickup, o.delivery) if x is not None)
+    sub = replace(
+        problem,
+        locations=tuple(loc for loc in problem.locations if loc.id in used),
+        vehicles=(vehicle,),
+        orders=orders,
+        matrix=problem.travel_matrix(),
+    )
+    return check(sub, Plan(routes=(route,)), check_times=check_times)

@@ -8,6 +8,7 @@ waiting (a push-forward is absorbed by waiting), and the load after every positi
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,6 +92,17 @@ class RouteState:
             n_locked += 1
         self.first_gap = n_locked
         self.feasible = bool(np.all(start <= self.due)) and bool(np.all(self.load_w <= vi.cap_w))
+
+    def rebased(self, ctx: Context) -> RouteState:
+        """This route on ``ctx``, a context grown from this one's (more locations and orders,
+        see :class:`Context`'s ``base``): the slack arrays, indexed by route position, are
+        shared rather than recomputed, unless the vehicle itself changed."""
+        if ctx.vehicles[self.v].vehicle != self.vi.vehicle:
+            return RouteState(ctx, self.v, self.refs)
+        out = copy.copy(self)
+        out.ctx, out.vi = ctx, ctx.vehicles[self.v]
+        out.dur = ctx.dur(out.vi.speed)
+        return out
 
     @property
     def distance(self) -> int:

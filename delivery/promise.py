@@ -4,8 +4,9 @@ A window class is offered only if the new order can be inserted into the current
 pickup, if any, then its delivery) without breaking any later stop's deadline, a capacity or a
 shift, and reach the address by ``now + window`` after the zone's safety margin. Build a
 :class:`PromiseIndex` once per plan (per-route slack arrays); each :meth:`PromiseIndex.quote`
-is then a few vectorised checks per route. :meth:`PromiseIndex.commit` re-verifies the chosen
-insertion from scratch and returns the updated problem and plan.
+is then a few vectorised checks per route. :meth:`PromiseIndex.apply` re-verifies the chosen
+insertion from scratch and returns the index of the updated plan, built incrementally
+(:meth:`PromiseIndex.commit` returns the updated problem and plan).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from delivery._context import Context
-from delivery.check import check
+from delivery.check import check_route
 from delivery.errors import InsertionError, ProblemError
 from delivery.insertion import Candidates, RouteState
 from delivery.model import REASONS, Location, Order, OrderKind, Plan, Problem, Role, StopRef
@@ -73,19 +74,55 @@ class PromiseIndex:
     """Per-route slack arrays of one plan, for fast quotes."""
 
     def __init__(self, problem: Problem, plan: Plan):
-        self.problem = problem
-        self.plan = plan
-        self.ctx = ctx = Context(problem)
-        self.matrix = ctx.matrix
+        ctx = Context(problem)
         by_vehicle = {r.vehicle_id: r for r in plan.routes}
-        self.states: list[RouteState] = []
+        states: list[RouteState] = []
         for v, vi in enumerate(ctx.vehicles):
             route = by_vehicle.get(vi.vehicle.id)
             refs = []
             if route is not None:
                 refs = [StopRef(x.order_id or "", Role(x.role)) for x in route.stops]
-            self.states.append(RouteState(ctx, v, refs))
+            states.append(RouteState(ctx, v, refs))
+        self._bind(problem, plan, ctx, states)
+
+    def _bind(self, problem: Problem, plan: Plan, ctx: Context, states: list[RouteState]) -> None:
+        self.problem = problem
+        self.plan = plan
+        self.ctx = ctx
+        self.matrix = ctx.matrix
+        self.states = states
         self.speeds = sorted({vi.speed for vi in ctx.vehicles})
+
+    @classmethod
+    def _of(
+        cls, problem: Problem, plan: Plan, ctx: Context, states: list[RouteState]
+    ) -> PromiseIndex:
+        index = cls.__new__(cls)
+        index._bind(problem, plan, ctx, states)
+        return index
+
+    def at(self, now: int) -> PromiseIndex:
+        """This index as if built at ``now``: a vehicle that would start before ``now`` starts
+        at ``now`` (a plan knows nothing of progress: its vans are at their depot until they
+        leave), so quotes do not depend on how long ago the index was built. Matrices, stops
+        and the other routes are reused; the re-timed vehicles' routes are rescheduled.
+        Returns ``self`` when no vehicle would start before ``now``.
+        """
+        vehicles = tuple(
+            v if v.start_time >= now else replace(v, available_from=now)
+            for v in self.problem.vehicles
+        )
+        retimed = [k for k, v in enumerate(vehicles) if v is not self.problem.vehicles[k]]
+        if not retimed:
+            return self
+        problem = replace(self.problem, vehicles=vehicles)
+        ctx = Context(problem, base=self.ctx)
+        states = [state.rebased(ctx) for state in self.states]  # re-timed ones are rebuilt
+        routes = {vehicles[k].id: ctx.schedule(k, states[k].refs) for k in retimed}
+        plan = replace(
+            self.plan, routes=tuple(routes.get(r.vehicle_id, r) for r in self.plan.routes)
+        )
+        return PromiseIndex._of(problem, plan, ctx, states)
 
     # -- vectors between the route positions and a (possibly new) location ------------------
     def _location(self, loc_id: str | None, extra: dict[str, Location], field: str) -> Location:
@@ -134,6 +171,11 @@ class PromiseIndex:
             out.append(v)
         return out
 
+    def _bookable(self, order: Order) -> list[int]:
+        """The vehicles that may take ``order`` and whose route keeps every promise now: a
+        route with a late stop takes no new order (:meth:`apply` would refuse it)."""
+        return [v for v in self._eligible(order) if self.states[v].feasible]
+
     def candidates(
         self,
         order: Order,
@@ -150,7 +192,7 @@ class PromiseIndex:
         d_ready = max(order.delivery_window[0], now)
         out = []
         if order.kind is OrderKind.DELIVERY:
-            for v in self._eligible(order):
+            for v in self._bookable(order):
                 st = self.states[v]
                 to_x, from_x = dvec[st.vi.speed]
                 dto, dfrom = dvec["d"]
@@ -170,7 +212,7 @@ class PromiseIndex:
         pd_time = {
             s: int(np.asarray(self.matrix.durations([ploc], [dloc], s))[0, 0]) for s in self.speeds
         }
-        for v in self._eligible(order):
+        for v in self._bookable(order):
             st = self.states[v]
             s = st.vi.speed
             p = (
@@ -258,7 +300,7 @@ class PromiseIndex:
         return "fleet_busy"
 
     # -- commit -------------------------------------------------------------------------------
-    def commit(
+    def apply(
         self,
         order: Order,
         insertion: Insertion,
@@ -267,12 +309,15 @@ class PromiseIndex:
         locations: Sequence[Location] = (),
         margin_seconds: int = 0,
         margin_factor: float = 1.0,
-    ) -> tuple[Problem, Plan]:
-        """Insert ``order`` (with its promised ``deadline`` set) as ``insertion`` says.
+    ) -> PromiseIndex:
+        """Insert ``order`` (with its promised ``deadline`` set) as ``insertion`` says and
+        return the index of the new plan (its ``problem`` and ``plan`` are the updated ones).
 
-        Re-verifies the whole affected route from scratch (and the plan with
-        :func:`delivery.check.check`); raises :class:`InsertionError` if the insertion no
-        longer keeps every promise. Returns the new problem and plan (other routes unchanged).
+        Re-verifies the affected route from scratch (and checks it with
+        :func:`delivery.check.check_route`); raises :class:`InsertionError` if the insertion no
+        longer keeps every promise. This index is left as it was. The new one is built
+        incrementally: the travel matrices grow by the new locations only, and the other
+        vehicles' routes (unchanged) keep their slack arrays.
         """
         if order.deadline is None and not order.optional:
             raise ProblemError("order.deadline", "commit needs the promised deadline")
@@ -293,7 +338,7 @@ class PromiseIndex:
             vehicles=tuple(vehicles),
             orders=(*self.problem.orders, order),
         )
-        ctx = Context(problem)
+        ctx = Context(problem, base=self.ctx)
         refs = ctx.order_stops[order.id]
         if len(refs) == 2 and insertion.pickup_index is None:
             raise InsertionError("bad_insertion", "a pickup order needs a pickup index")
@@ -317,14 +362,35 @@ class PromiseIndex:
         if vehicles[v].id not in {r.vehicle_id for r in routes}:
             routes.append(route)
         plan = replace(self.plan, routes=tuple(routes))
-        problems = [
-            x
-            for x in check(problem, plan)
-            if x.vehicle_id == vehicles[v].id or x.order_id == order.id
-        ]
+        problems = check_route(problem, route)
         if problems:
             raise InsertionError("no_longer_feasible", str(problems[0]))
-        return problem, plan
+        states = [
+            RouteState(ctx, k, seq) if k == v else state.rebased(ctx)
+            for k, state in enumerate(self.states)
+        ]
+        return PromiseIndex._of(problem, plan, ctx, states)
+
+    def commit(
+        self,
+        order: Order,
+        insertion: Insertion,
+        *,
+        now: int,
+        locations: Sequence[Location] = (),
+        margin_seconds: int = 0,
+        margin_factor: float = 1.0,
+    ) -> tuple[Problem, Plan]:
+        """Like :meth:`apply`, returning the new problem and plan (other routes unchanged)."""
+        index = self.apply(
+            order,
+            insertion,
+            now=now,
+            locations=locations,
+            margin_seconds=margin_seconds,
+            margin_factor=margin_factor,
+        )
+        return index.problem, index.plan
 
 
 def quote(

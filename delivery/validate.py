@@ -94,11 +94,27 @@ def _unique(ids: list[str], what: str) -> None:
         seen.add(x)
 
 
-def validate(problem: Problem) -> None:
-    """Raise :class:`ProblemError` if ``problem`` is inconsistent; return None if it is fine."""
+def _kept(old: tuple, new: tuple) -> int:
+    """How many of ``new``'s first items are ``old``'s, unchanged (all of ``old`` or none)."""
+    n = len(old)
+    return n if len(new) >= n and all(a is b for a, b in zip(old, new, strict=False)) else 0
+
+
+def validate(problem: Problem, *, base: Problem | None = None) -> None:
+    """Raise :class:`ProblemError` if ``problem`` is inconsistent; return None if it is fine.
+
+    ``base``: a valid problem whose locations and orders ``problem`` starts with (the same
+    objects, e.g. a plan's problem grown by a new order). Those locations and orders are not
+    checked one by one again; ids, vehicles and what refers across them still are.
+    """
     if not isinstance(problem, Problem):
         raise ProblemError("problem", f"expected a Problem, got {type(problem).__name__}")
-    for i, loc in enumerate(problem.locations):
+    same_vehicles = base is not None and {v.id for v in base.vehicles} == {
+        v.id for v in problem.vehicles
+    }
+    kept_locs = _kept(base.locations, problem.locations) if base is not None else 0
+    kept_orders = _kept(base.orders, problem.orders) if same_vehicles and kept_locs else 0
+    for i, loc in enumerate(problem.locations[kept_locs:], start=kept_locs):
         if not isinstance(loc, Location):
             raise ProblemError(f"locations[{i}]", "expected a Location")
         _check_location(i, loc)
@@ -110,7 +126,7 @@ def validate(problem: Problem) -> None:
         _check_vehicle(i, v, locs)
     _unique([v.id for v in problem.vehicles], "vehicles")
     vids = {v.id for v in problem.vehicles}
-    for i, o in enumerate(problem.orders):
+    for i, o in enumerate(problem.orders[kept_orders:], start=kept_orders):
         if not isinstance(o, Order):
             raise ProblemError(f"orders[{i}]", "expected an Order")
         _check_order(i, o, locs, vids)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..cart import services as cart_services
 from ..catalog import services as catalog
-from ..catalog.models import Product
+from ..catalog.models import Batch, Product
 from ..columns import utcnow
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
@@ -111,7 +111,7 @@ def place_order(user_id: int, address_id: int, window_code: str, payment_method:
     warehouse = geo.warehouse_for_zone(address.village.zone_id)
     if warehouse is None:
         raise ValidationFailed(promise.REASON_TEXT["outside_service_area"], field="address")
-    promise.prepare(warehouse.id)  # may plan a warehouse that has no plan yet (commits)
+    promise.prepare(warehouse.id, warehouse.plan_version)  # may plan a warehouse that has no plan yet (commits)
     now = now or utcnow()
     try:
         with promise.warehouse_lock(warehouse.id):
@@ -137,6 +137,15 @@ def _by_key(user_id: int, key: str) -> Order | None:
     return db.session.scalar(sa.select(Order).where(Order.user_id == user_id, Order.idempotency_key == key))
 
 
+def _latest_batches(product_ids: list[int]) -> dict[int, int]:
+    """The most recently produced batch of each product (one query for the whole cart)."""
+    rows = db.session.execute(
+        sa.select(Batch.product_id, Batch.id).where(Batch.product_id.in_(product_ids))
+        .order_by(Batch.production_date, Batch.id)
+    )
+    return {product_id: batch_id for product_id, batch_id in rows}  # the last one wins
+
+
 def _place_locked(user_id: int, address: Address, lines: list[tuple[Product, int]], warehouse: Warehouse,
                   window: WindowClass, method: PaymentMethod, key: str, now: datetime) -> Order:
     promise.prepare(warehouse.id)  # fresh under the lock, before the new order exists
@@ -144,6 +153,7 @@ def _place_locked(user_id: int, address: Address, lines: list[tuple[Product, int
     if sources is None:
         raise inventory.OutOfStock(_l("Some items in your cart are no longer in stock. Please check your cart."))
     subtotal = sum(p.price_fen * q for p, q in lines)
+    batches = _latest_batches([p.id for p, _ in lines])
     village = address.village
     order = Order(
         number=_order_number(now), user_id=user_id, idempotency_key=key, payment_method=method,
@@ -159,7 +169,7 @@ def _place_locked(user_id: int, address: Address, lines: list[tuple[Product, int
     for (product, quantity), source in zip(lines, sources, strict=True):
         order.lines.append(OrderLine(
             product_id=product.id, source_location_id=source.location.id,
-            batch_id=product.batches[-1].id if product.batches else None,
+            batch_id=batches.get(product.id),
             product_name_zh=product.name_zh, product_name_en=product.name_en, unit_price_fen=product.price_fen,
             quantity=quantity, line_total_fen=product.price_fen * quantity,
             weight_g=source.weight_g, volume_cm3=source.volume_cm3,

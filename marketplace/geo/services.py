@@ -52,9 +52,10 @@ def addresses_of(user_id: int) -> list[Address]:
 
 
 def address_of(user_id: int, address_id: int) -> Address:
-    """The consumer's own address; anyone else's is simply not found."""
+    """The consumer's own address (with its village and town); anyone else's is simply not found."""
     address = db.session.scalar(sa.select(Address).where(
-        Address.id == address_id, Address.user_id == user_id, Address.deleted_at.is_(None)))
+        Address.id == address_id, Address.user_id == user_id, Address.deleted_at.is_(None))
+        .options(joinedload(Address.village).joinedload(Village.town)))
     if address is None:
         raise NotFound()
     return address

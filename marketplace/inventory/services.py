@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import contains_eager
 
 from ..errors import Conflict
 from ..extensions import db
@@ -74,7 +75,8 @@ def sources_for(product_id: int, warehouse_location_id: int | None) -> list[Stoc
     """Where an order's units can come from, best first: the serving warehouse, then the
     cooperative (needs a pickup). Other warehouses are not used (no transfers at checkout)."""
     rows = db.session.scalars(
-        sa.select(Stock).join(Stock.location).where(Stock.product_id == product_id, Stock.on_hand > Stock.reserved)
+        sa.select(Stock).join(Stock.location).options(contains_eager(Stock.location))
+        .where(Stock.product_id == product_id, Stock.on_hand > Stock.reserved)
     ).all()
     warehouse = [s for s in rows if s.location_id == warehouse_location_id]
     farm = [s for s in rows if s.location.kind == LocationKind.COOPERATIVE]

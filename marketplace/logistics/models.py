@@ -29,6 +29,9 @@ class Warehouse(db.Model):
     code: Mapped[str] = mapped_column(sa.String(24), unique=True)
     location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Bumped in the same transaction as every change to the warehouse's plan or open orders, so
+    # each process can tell cheaply whether its cached quoting state is still current.
+    plan_version: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
 
     location = relationship("Location")
     zones = relationship("Zone", secondary=warehouse_zones, order_by="Zone.code")

@@ -33,6 +33,7 @@ from ..extensions import db
 from ..inventory import services as inventory
 from ..orders.models import Order, OrderStatus, PaymentMethod
 from ..orders.services import order_of, record_event
+from ..planning import services as planning
 from ..scheduler import JOBS, register_job
 from . import sandbox
 from .models import Payment, PaymentCallback, PaymentStatus, Refund, RefundStatus
@@ -355,6 +356,7 @@ def _apply_success(order: Order, payment: Payment, notification: Notification, n
     in_time = deadline is None or notification.paid_at <= deadline
     if order.status == OrderStatus.PENDING_PAYMENT and in_time:
         if _move(order, OrderStatus.PENDING_PAYMENT, OrderStatus.CONFIRMED):
+            _open_orders_changed(order)
             payment.status = PaymentStatus.SUCCEEDED
             payment.paid_at = notification.paid_at
             record_event(order, "paid", to_status=OrderStatus.CONFIRMED,
@@ -394,6 +396,13 @@ def _move(order: Order, from_status: OrderStatus, to_status: OrderStatus, *condi
         .values(status=to_status).execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+def _open_orders_changed(order: Order) -> None:
+    """A paid order joins its warehouse's open orders, an expired one leaves them: quoting states
+    cached by every process must notice (the warehouse is locked before any stock, as at checkout)."""
+    if order.warehouse_id:
+        planning.bump_plan_version(order.warehouse_id)
 
 
 # --- expiry of unpaid online orders (scheduled every minute) -------------------------------------
@@ -437,6 +446,7 @@ def _expire_order(order: Order, now: datetime) -> bool:
     """Expire one order if it is still awaiting payment and past its deadline. The caller commits."""
     if not _move(order, OrderStatus.PENDING_PAYMENT, OrderStatus.EXPIRED, Order.payment_expires_at <= now):
         return False
+    _open_orders_changed(order)
     record_event(order, "expired", to_status=OrderStatus.EXPIRED,
                  data={"payment_expires_at": order.payment_expires_at.isoformat() if order.payment_expires_at else None})
     for line in order.lines:

@@ -2,8 +2,10 @@
 warehouse's current plan, and committing a promise under a per-warehouse lock.
 
 A warehouse's quoting state (its problem, plan and :class:`delivery.promise.PromiseIndex`) is
-built from the database and cached per process; it is rebuilt when the plan in the database
-changes (a re-plan, or an order committed by any process).
+built from the database and cached per process under the warehouse's ``plan_version``. Every
+change to its plan or open orders (a re-plan, an order committed, cancelled, paid or expired,
+in any process) bumps that version in the same transaction, so one cheap read tells whether
+the cache is current; under the warehouse's lock the version comes with the lock itself.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import g
@@ -26,8 +29,8 @@ from ..dispatch.models import Plan, PlanStatus, PlanTrigger, Route, Stop, StopKi
 from ..extensions import db
 from ..geo.models import Address, Village
 from ..inventory.models import Location, LocationKind
-from ..logistics.models import LogisticsParameter, ParameterScope, WindowClass
-from ..orders.models import Order, OrderStatus
+from ..logistics.models import LogisticsParameter, ParameterScope, Warehouse, WindowClass
+from ..orders.models import Order
 from . import services
 
 NEW_ORDER = "NEW"
@@ -74,9 +77,10 @@ class WindowQuote:
         return str(REASON_TEXT.get(self.reason_code or "", "")) if self.reason_code else ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class _State:
-    key: tuple
+    version: int  # the warehouse's plan_version this state reflects
+    plan_id: int  # the active plan
     ctx: services.ProblemContext
     index: dpromise.PromiseIndex
 
@@ -86,30 +90,33 @@ _locks: dict[int, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
 
-def _plan_key(warehouse_id: int) -> tuple:
-    """Changes whenever the warehouse's plan or open orders change, in any process."""
-    plan_id, plan_made = db.session.execute(
-        sa.select(Plan.id, Plan.created_at).where(Plan.warehouse_id == warehouse_id, Plan.status == PlanStatus.ACTIVE)
+def _active_plan_id(warehouse_id: int) -> int | None:
+    return db.session.scalar(
+        sa.select(Plan.id).where(Plan.warehouse_id == warehouse_id, Plan.status == PlanStatus.ACTIVE)
         .order_by(Plan.id.desc()).limit(1)
-    ).first() or (None, None)
-    stops = db.session.execute(
-        sa.select(sa.func.count(Stop.id), sa.func.max(Stop.id)).join(Stop.route).where(Route.plan_id == plan_id)
-    ).one()
-    orders = db.session.execute(
-        sa.select(sa.func.count(Order.id), sa.func.max(Order.id)).where(
-            Order.warehouse_id == warehouse_id, Order.status == OrderStatus.CONFIRMED)
-    ).one()
-    return plan_id, plan_made, tuple(stops), tuple(orders)
+    )
+
+
+def _version(warehouse_id: int, read: int | None = None) -> int:
+    """The warehouse's plan_version: as read with its row lock when this transaction holds it
+    (nothing else can change it then), else as the caller just ``read`` it, else one query."""
+    locked = g.get("promise_locked")
+    if locked is not None and locked[0] == warehouse_id:
+        return locked[1]
+    if read is not None:
+        return read
+    return db.session.scalar(sa.select(Warehouse.plan_version).where(Warehouse.id == warehouse_id)) or 0
 
 
 def _plan_from_rows(ctx: services.ProblemContext, plan_id: int) -> dm.Plan:
     """The stored plan's visiting order as a ``delivery`` plan (times are recomputed)."""
     known = ctx.problem.order_by_id
     by_vehicle: dict[str, list[dm.Visit]] = {}
-    stops = db.session.scalars(
-        sa.select(Stop).join(Stop.route).where(Route.plan_id == plan_id).order_by(Stop.route_id, Stop.sequence)
+    stops = db.session.execute(
+        sa.select(Stop, Route.vehicle_id).join(Stop.route).where(Route.plan_id == plan_id)
+        .order_by(Stop.route_id, Stop.sequence)
     )
-    for stop in stops:
+    for stop, vehicle_id in stops:
         key = f"O{stop.order_id}" if stop.order_id else f"R{stop.replenishment_id}"
         task = known.get(key)
         if task is None or stop.status != "pending":
@@ -117,36 +124,55 @@ def _plan_from_rows(ctx: services.ProblemContext, plan_id: int) -> dm.Plan:
         pickup = stop.kind in (StopKind.PICKUP, StopKind.REPLENISH_PICKUP)
         role = dm.Role.PICKUP if pickup else dm.Role.DELIVERY
         location = task.pickup if pickup else task.delivery
-        by_vehicle.setdefault(f"V{stop.route.vehicle_id}", []).append(
+        by_vehicle.setdefault(f"V{vehicle_id}", []).append(
             dm.Visit(role, location or "", key, 0, 0, 0)
         )
     routes = tuple(dm.Route(v.id, tuple(by_vehicle.get(v.id, ()))) for v in ctx.problem.vehicles)
     return dm.Plan(routes=routes)
 
 
-def _state(warehouse_id: int) -> _State:
-    key = _plan_key(warehouse_id)
+def _state(warehouse_id: int, version_read: int | None = None) -> _State:
+    pending: _State | None = g.get("promise_pending")
+    if pending is not None and pending.ctx.warehouse_id == warehouse_id:
+        return pending  # this transaction's own, with the order it placed: not for the cache yet
+    # The version is read before the rows the state is built from, so a state is never newer
+    # than its version says (a change committed meanwhile only causes one more rebuild).
+    version = _version(warehouse_id, version_read)
     cached = _cache.get(warehouse_id)
-    if cached is not None and cached.key == key:
+    if cached is not None and cached.version == version:
         return cached
-    if key[0] is None:  # no plan yet: make a quick one now (the scheduler refines it), quote on it
+    plan_id = _active_plan_id(warehouse_id)
+    if plan_id is None:  # no plan yet: make a quick one now (the scheduler refines it), quote on it
         services.plan_warehouse(warehouse_id, seconds=ON_DEMAND_PLAN_SECONDS, trigger=PlanTrigger.SCHEDULE)
-        key = _plan_key(warehouse_id)
+        version, plan_id = _version(warehouse_id), _active_plan_id(warehouse_id)
+        assert plan_id is not None
     ctx = services.build_problem(warehouse_id)
-    plan = _plan_from_rows(ctx, key[0])
-    state = _State(key, ctx, dpromise.PromiseIndex(ctx.problem, plan))
+    plan = _plan_from_rows(ctx, plan_id)
+    state = _State(version, plan_id, ctx, dpromise.PromiseIndex(ctx.problem, plan))
     _cache[warehouse_id] = state
     return state
 
 
-def prepare(warehouse_id: int) -> None:
+def _index_at(state: _State, at: int) -> dpromise.PromiseIndex:
+    """The state's index as if built ``at`` seconds after its epoch, as a rebuild from the
+    database would be (vans still at their depot leave then, not when the state was built);
+    kept in the cache for the next quote (same version, so the same plan)."""
+    index = state.index.at(at)
+    if index is not state.index and _cache.get(state.ctx.warehouse_id) is state:
+        _cache[state.ctx.warehouse_id] = replace(state, index=index)
+    return index
+
+
+def prepare(warehouse_id: int, version_read: int | None = None) -> None:
     """Make sure the warehouse has a plan and a fresh quoting state: before taking its lock
     (planning a warehouse that has no plan commits), and again under the lock before the new
-    order is written."""
-    _state(warehouse_id)
+    order is written. ``version_read``: its plan_version as the caller just loaded it with the
+    warehouse (saves a query; under the lock the locked row's version is used anyway)."""
+    _state(warehouse_id, version_read)
 
 
 def invalidate(warehouse_id: int | None = None) -> None:
+    """Forget this process's cached quoting states (e.g. after the database was replaced)."""
     if warehouse_id is None:
         _cache.clear()
     else:
@@ -156,14 +182,19 @@ def invalidate(warehouse_id: int | None = None) -> None:
 @contextmanager
 def warehouse_lock(warehouse_id: int) -> Iterator[None]:
     """Serialize promise commits per warehouse: a process lock (embedded deployment) and a row
-    lock on the warehouse (several processes on PostgreSQL), held until the caller commits."""
+    lock on the warehouse (several processes on PostgreSQL), held until the caller commits.
+    The row comes with its plan_version, so the quoting state is checked without a query."""
     with _locks_guard:
         lock = _locks.setdefault(warehouse_id, threading.Lock())
     with lock:
-        from ..logistics.models import Warehouse
-
-        db.session.execute(sa.select(Warehouse.id).where(Warehouse.id == warehouse_id).with_for_update())
-        yield
+        version = db.session.scalar(
+            sa.select(Warehouse.plan_version).where(Warehouse.id == warehouse_id).with_for_update())
+        g.promise_locked = (warehouse_id, version)
+        try:
+            yield
+        finally:
+            g.pop("promise_locked", None)
+            g.pop("promise_pending", None)  # adopted by now, or its transaction did not commit
 
 
 def zone_margin(zone_id: int) -> tuple[int, list[str]]:
@@ -212,9 +243,9 @@ def quote(warehouse_id: int | None, lat: float, lon: float, zone_id: int, source
     state = _state(warehouse_id)
     margin, suspended = zone_margin(zone_id)
     order, extra = _task(sources, f"L{state.ctx.depot_location_id}")
-    address = dm.Location(NEW_ADDRESS, lat=lat, lon=lon, zone=_zone_code(zone_id))
+    address = dm.Location(NEW_ADDRESS, lat=lat, lon=lon, zone=state.ctx.zone_codes.get(zone_id))
     at = int((now - state.ctx.epoch).total_seconds())
-    raw = state.index.quote(order, [dpromise.WindowClass(c.code, c.hours * 3600, c.fee_fen) for c in classes],
+    raw = _index_at(state, at).quote(order, [dpromise.WindowClass(c.code, c.hours * 3600, c.fee_fen) for c in classes],
                             now=at, margin_seconds=margin, locations=[address, *extra])
     out = []
     for cls, q in zip(classes, raw, strict=True):
@@ -224,12 +255,6 @@ def quote(warehouse_id: int | None, lat: float, lon: float, zone_id: int, source
         out.append(WindowQuote(cls.id, cls.code, feasible, cls.fee_fen, now + timedelta(hours=cls.hours),
                                state.ctx.at(q.eta) if q.eta is not None else None, code))
     return out
-
-
-def _zone_code(zone_id: int) -> str | None:
-    from ..geo.models import Zone
-
-    return db.session.scalar(sa.select(Zone.code).where(Zone.id == zone_id))
 
 
 class PromiseBroken(Exception):
@@ -244,91 +269,110 @@ def commit(order: Order, sources: list[LineSource], window: WindowClass, now: da
     """Insert a placed order into its warehouse's plan, or raise PromiseBroken with fresh quotes.
 
     Must run inside :func:`warehouse_lock`; the order row is flushed (has an id) but not
-    committed. Writes the new stops into the stored route and returns the planned arrival.
-    Call :func:`adopt` after the transaction commits so the next quote starts from the new plan.
+    committed. Writes the new stops into the stored route, bumps the warehouse's plan_version
+    and returns the planned arrival. Call :func:`adopt` after the transaction commits so the
+    next quote starts from the new plan.
     """
-    # The state prepared before the order row was flushed (its key must not see the new order).
-    state = _cache.get(order.warehouse_id) or _state(order.warehouse_id)
+    state = _state(order.warehouse_id)  # as of the version read with the lock
     margin, suspended = zone_margin(order.zone_id)
     key, address_key = f"O{order.id}", f"A{order.id}"
     task, extra = _task(sources, f"L{state.ctx.depot_location_id}")
     task = replace(task, id=key, delivery=address_key)
-    address = dm.Location(address_key, lat=order.lat, lon=order.lon, zone=_zone_code(order.zone_id))
+    address = dm.Location(address_key, lat=order.lat, lon=order.lon, zone=state.ctx.zone_codes.get(order.zone_id))
     at = int((now - state.ctx.epoch).total_seconds())
+    index = _index_at(state, at)
     cls = dpromise.WindowClass(window.code, window.hours * 3600, window.fee_fen)
-    (chosen,) = state.index.quote(task, [cls], now=at, margin_seconds=margin, locations=[address, *extra])
+    (chosen,) = index.quote(task, [cls], now=at, margin_seconds=margin, locations=[address, *extra])
     if not chosen.feasible or window.code in suspended:
         raise PromiseBroken(quote(order.warehouse_id, order.lat, order.lon, order.zone_id, sources, now))
     task = replace(task, deadline=at + window.hours * 3600)
     try:
-        problem, plan = state.index.commit(task, chosen.insertion, now=at, locations=[address, *extra],
-                                           margin_seconds=margin)
+        index = index.apply(task, chosen.insertion, now=at, locations=[address, *extra], margin_seconds=margin)
     except ValueError as error:  # InsertionError / ProblemError: the slack is gone
         raise PromiseBroken(quote(order.warehouse_id, order.lat, order.lon, order.zone_id, sources, now)) from error
-    route = plan.route_of(chosen.insertion.vehicle_id)
-    ctx = replace(state.ctx, problem=problem, orders={**state.ctx.orders, key: order.id},
+    route = index.plan.route_of(chosen.insertion.vehicle_id)
+    assert route is not None
+    ctx = replace(state.ctx, problem=index.problem, orders={**state.ctx.orders, key: order.id},
                   locations={**state.ctx.locations, address_key: (order.lat, order.lon, None),
                              **{loc.id: (loc.lat, loc.lon, int(loc.id[1:])) for loc in extra}})
-    _store_route(_State(state.key, ctx, state.index), route, order, sources)
-    invalidate(order.warehouse_id)
-    g.promise_pending = (order.warehouse_id, ctx, plan)
+    _store_route(state.plan_id, ctx, route, order, sources)
+    version = services.bump_plan_version(order.warehouse_id)
+    # The cached state stays right until this transaction commits (apply() changed nothing).
+    g.promise_pending = _State(version, state.plan_id, ctx, index)
     visit = next(v for v in route.stops if v.order_id == key and v.role == dm.Role.DELIVERY)
     return ctx.at(visit.arrival)
 
 
 def adopt() -> None:
-    """After the order's transaction committed: cache the plan that includes it, so the next
-    quote need not rebuild from the database."""
-    pending = g.pop("promise_pending", None)
-    if pending is None:
-        return
-    warehouse_id, ctx, plan = pending
-    _cache[warehouse_id] = _State(_plan_key(warehouse_id), ctx, dpromise.PromiseIndex(ctx.problem, plan))
+    """After the order's transaction committed (still under :func:`warehouse_lock`): cache the
+    state that includes the order, so the next quote need not rebuild from the database."""
+    pending: _State | None = g.pop("promise_pending", None)
+    if pending is not None:
+        _cache[pending.ctx.warehouse_id] = pending
 
 
-def _store_route(state: _State, route: dm.Route, order: Order, sources: list[LineSource]) -> None:
-    """Write the vehicle's new visiting order (with the new order's stops) into the active plan."""
-    ctx = state.ctx
+def _store_route(plan_id: int, ctx: services.ProblemContext, route: dm.Route, order: Order,
+                 sources: list[LineSource]) -> None:
+    """Write the vehicle's new visiting order (with the new order's stops) into the active plan:
+    the new stops are inserted, and only the stops whose place or planned times changed are
+    updated (in one statement, after moving those whose place changes out of the way, as
+    (route, sequence) is unique)."""
     vehicle_id = ctx.vehicles[route.vehicle_id]
-    plan_id = state.key[0]
-    row = db.session.scalar(sa.select(Route).where(Route.plan_id == plan_id, Route.vehicle_id == vehicle_id))
-    if row is None:
-        row = Route(plan_id=plan_id, vehicle_id=vehicle_id, start_at=ctx.at(route.visits[0].departure),
-                    end_at=ctx.at(route.visits[-1].arrival))
+    rows = db.session.execute(
+        sa.select(Route.id.label("route_id"), Route.end_at, Stop.id.label("stop_id"), Stop.order_id,
+                  Stop.replenishment_id, Stop.kind, Stop.sequence, Stop.planned_arrival_at, Stop.planned_departure_at)
+        .outerjoin(Stop, Stop.route_id == Route.id)
+        .where(Route.plan_id == plan_id, Route.vehicle_id == vehicle_id)
+    ).all()
+    end_at = ctx.at(route.visits[-1].arrival)
+    if rows:
+        route_id = rows[0].route_id
+        if rows[0].end_at != end_at:
+            db.session.execute(sa.update(Route).where(Route.id == route_id).values(end_at=end_at))
+    else:
+        row = Route(plan_id=plan_id, vehicle_id=vehicle_id, start_at=ctx.at(route.visits[0].departure), end_at=end_at)
         db.session.add(row)
         db.session.flush()
-    existing = {(s.order_id or f"R{s.replenishment_id}", s.kind): s for s in row.stops}
-    # Move every stop out of the way first: (route, sequence) is unique.
-    for stop in row.stops:
-        stop.sequence += 100_000
-    db.session.flush()
+        route_id = row.id
+    existing = {(r.order_id or f"R{r.replenishment_id}", r.kind): r for r in rows if r.stop_id is not None}
     farm = next((s.location for s in sources if s.location.kind == LocationKind.COOPERATIVE), None)
+    new_stops: list[Stop] = []
+    changes: list[dict[str, Any]] = []
+    moved: list[int] = []
+
+    def place(stop: sa.Row, sequence: int, arrival: datetime, departure: datetime) -> None:
+        if (stop.sequence, stop.planned_arrival_at, stop.planned_departure_at) != (sequence, arrival, departure):
+            changes.append({"id": stop.stop_id, "sequence": sequence, "planned_arrival_at": arrival,
+                            "planned_departure_at": departure})
+            if stop.sequence != sequence:
+                moved.append(stop.stop_id)
+
     for sequence, visit in enumerate(route.stops, start=1):
-        is_new = visit.order_id == f"O{order.id}"
         task = ctx.problem.order_by_id[visit.order_id]
         kind = services.STOP_KIND[(task.kind, visit.role)]
-        if is_new:
+        arrival, departure = ctx.at(visit.arrival), ctx.at(visit.departure)
+        if visit.order_id == f"O{order.id}":
             location = farm if visit.role == dm.Role.PICKUP else None
-            db.session.add(Stop(
-                route_id=row.id, sequence=sequence, kind=kind, order_id=order.id,
+            new_stops.append(Stop(
+                route_id=route_id, sequence=sequence, kind=kind, order_id=order.id,
                 location_id=location.id if location else None,
                 lat=location.lat if location else order.lat, lon=location.lon if location else order.lon,
                 deadline_at=order.deadline_at if visit.role == dm.Role.DELIVERY else None,
-                planned_arrival_at=ctx.at(visit.arrival), planned_departure_at=ctx.at(visit.departure),
+                planned_arrival_at=arrival, planned_departure_at=departure,
             ))
             continue
-        key = (ctx.orders.get(visit.order_id, visit.order_id), kind)
-        stop = existing.pop(key, None)
+        stop = existing.pop((ctx.orders.get(visit.order_id, visit.order_id), kind), None)
         if stop is not None:
-            stop.sequence = sequence
-            stop.planned_arrival_at = ctx.at(visit.arrival)
-            stop.planned_departure_at = ctx.at(visit.departure)
+            place(stop, sequence, arrival, departure)
     # Stops the plan no longer holds (done or left out) keep their place at the end.
-    tail = len(route.stops)
-    for stop in sorted(existing.values(), key=lambda s: s.sequence):
-        tail += 1
-        stop.sequence = tail
-    row.end_at = ctx.at(route.visits[-1].arrival)
+    for tail, stop in enumerate(sorted(existing.values(), key=lambda r: r.sequence), start=len(route.stops) + 1):
+        place(stop, tail, stop.planned_arrival_at, stop.planned_departure_at)
+    if moved:  # negative places cannot collide with any final one
+        db.session.execute(sa.update(Stop).where(Stop.id.in_(moved)).values(sequence=-Stop.sequence)
+                           .execution_options(synchronize_session=False))
+    if changes:
+        db.session.execute(sa.update(Stop), changes)  # one executemany by primary key
+    db.session.add_all(new_stops)
 
 
 def fastest_for_product(product_id: int, user_id: int | None) -> tuple[WindowQuote | None, Village | None]:

@@ -60,6 +60,7 @@ class ProblemContext:
     replenishments: dict[str, int] = field(default_factory=dict)
     vehicles: dict[str, int] = field(default_factory=dict)
     locations: dict[str, tuple[float, float, int | None]] = field(default_factory=dict)
+    zone_codes: dict[int, str] = field(default_factory=dict)
 
     def at(self, seconds: int) -> datetime:
         return self.epoch + timedelta(seconds=int(seconds))
@@ -110,9 +111,9 @@ def build_problem(warehouse_id: int, now: datetime | None = None) -> ProblemCont
     if warehouse is None:
         raise NotFound()
     epoch = now.replace(microsecond=0)
-    ctx = ProblemContext(problem=None, warehouse_id=warehouse.id, warehouse_code=warehouse.code,  # type: ignore[arg-type]
-                         depot_location_id=warehouse.location_id, epoch=epoch)
     zone_codes = dict(db.session.execute(sa.select(Zone.id, Zone.code)).all())
+    ctx = ProblemContext(problem=None, warehouse_id=warehouse.id, warehouse_code=warehouse.code,  # type: ignore[arg-type]
+                         depot_location_id=warehouse.location_id, epoch=epoch, zone_codes=zone_codes)
     depot = warehouse.location
     depot_id = f"L{depot.id}"
     locations: dict[str, dm.Location] = {
@@ -198,9 +199,22 @@ STOP_KIND = {
 }
 
 
+def bump_plan_version(warehouse_id: int) -> int:
+    """Record, in the caller's transaction, that the warehouse's plan or open orders changed:
+    every process's cached quoting state of it (see :mod:`.promise`) is then rebuilt. Returns
+    the new version. It locks the warehouse's row until the commit; call it before touching
+    stock or stops, as the checkout takes that lock first, so locks are always taken in the
+    same order."""
+    return db.session.execute(
+        sa.update(Warehouse).where(Warehouse.id == warehouse_id)
+        .values(plan_version=Warehouse.plan_version + 1).returning(Warehouse.plan_version)
+    ).scalar_one()
+
+
 def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor_id: int | None = None) -> Plan:
     """Save a solved plan as the warehouse's active plan (the previous one is superseded),
     with an alert for every order it could not keep. One transaction."""
+    bump_plan_version(ctx.warehouse_id)
     previous = db.session.scalars(
         sa.select(Plan).where(Plan.warehouse_id == ctx.warehouse_id, Plan.status == PlanStatus.ACTIVE)
     ).all()

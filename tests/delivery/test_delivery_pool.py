@@ -14,7 +14,9 @@ POINTS = {"D": (0, 0), "E1": (10, 0), "E2": (11, 1), "W1": (-10, 0), "W2": (-11,
 
 def _problem(grid):
     orders = [Order(k, delivery=k, weight=1, deadline=1000) for k in ("E1", "E2", "W1", "W2")]
-    vans = [Vehicle(f"V{i}", "D", capacity_weight=10, shift_start=0, shift_end=1000) for i in (1, 2)]
+    vans = [
+        Vehicle(f"V{i}", "D", capacity_weight=10, shift_start=0, shift_end=1000) for i in (1, 2)
+    ]
     return grid(POINTS, orders, vans)
 
 

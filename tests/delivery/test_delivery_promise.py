@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from delivery import HaversineMatrix, Location, Order, OrderKind, Problem, Vehicle, check, solve
+from delivery._context import Context
+from delivery.check import check_route
 from delivery.errors import InsertionError
-from delivery.promise import PromiseIndex, WindowClass, quote
+from delivery.promise import Insertion, PromiseIndex, WindowClass, quote
 
 HOUR = 3600
 CLASSES = [
@@ -155,10 +159,152 @@ def test_idle_vehicle_is_used_when_routes_are_full(county):
     # a third van with nothing to do
     spare = Vehicle("SPARE", "W", capacity_weight=100_000, shift_start=8 * HOUR,
                     shift_end=20 * HOUR, speed_kmh=30)  # fmt: skip
-    from dataclasses import replace
-
     p2 = replace(p, vehicles=(*p.vehicles, spare))
     plan2 = solve(p2, time_limit=0.5)
     home = _km(5, 5, "I")
     qs = quote(p2, plan2, _order("I"), CLASSES[:1], now=10 * HOUR, locations=[home])
     assert qs[0].feasible
+
+
+def _new_order(n: int, home: Location, rng: random.Random) -> Order:
+    if rng.random() < 0.3:  # goods only at the cooperative: picked up on the way
+        return Order(f"N{n}", kind=OrderKind.PICKUP_DELIVERY, pickup="COOP", delivery=home.id,
+                     weight=1500, pickup_service=300, delivery_service=300)  # fmt: skip
+    return Order(f"N{n}", delivery=home.id, weight=1500, delivery_service=300)
+
+
+def test_an_incrementally_committed_index_quotes_like_a_fresh_one(county):
+    """apply() grows the matrices by the new locations and keeps the untouched routes' slack
+    arrays; after every commit its quotes (ETAs, insertions, reasons) equal those of an index
+    built from scratch on the same problem and plan."""
+    p, _ = county
+    p = replace(p, matrix=HaversineMatrix(zone_factors={"town": 1.25}))  # durations depend on zones
+    plan = solve(p, time_limit=1.0)
+    rng = random.Random(5)
+    now = 7 * HOUR
+    index = PromiseIndex(p, plan)
+    committed: list[Location] = []
+    for n in range(14):
+        home = _km(rng.uniform(-12, 12), rng.uniform(-12, 12), f"N{n}", zone="town")
+        o = _new_order(n, home, rng)
+        q = rng.choice(
+            [q for q in index.quote(o, CLASSES, now=now, locations=[home]) if q.feasible]
+        )
+        index = index.apply(replace(o, deadline=q.deadline), q.insertion, now=now, locations=[home])
+        committed.append(home)
+        fresh = PromiseIndex(index.problem, index.plan)
+        assert check(index.problem, index.plan) == []
+        assert np.array_equal(index.ctx.dist, fresh.ctx.dist)
+        assert all(np.array_equal(index.ctx.dur(s), fresh.ctx.dur(s)) for s in index.speeds)
+        probes = [
+            (_order("P1"), [_km(4, -3, "P1", zone="town")]),
+            (Order("P2", kind=OrderKind.PICKUP_DELIVERY, pickup="COOP", delivery="P2", weight=800),
+             [_km(-6, 2, "P2")]),
+            (_order(committed[0].id), []),  # a location the index has grown by
+            (Order("P3", delivery="P3", weight=10**9), [_km(1, 1, "P3")]),
+        ]  # fmt: skip
+        for probe, locations in probes:
+            assert index.quote(probe, CLASSES, now=now, locations=locations) == fresh.quote(
+                probe, CLASSES, now=now, locations=locations
+            )
+    assert len(index.problem.orders) == len(p.orders) + len(committed) >= len(p.orders) + 10
+
+
+def test_commit_leaves_the_index_it_started_from_unchanged(county):
+    p, plan = county
+    home = _km(2, 2, "U")
+    index = PromiseIndex(p, plan)
+    before = index.quote(_order("Q"), CLASSES, now=7 * HOUR, locations=[_km(-3, 1, "Q")])
+    q = index.quote(_order("U"), CLASSES[:1], now=7 * HOUR, locations=[home])[0]
+    grown = index.apply(replace(_order("U"), deadline=q.deadline), q.insertion, now=7 * HOUR,
+                        locations=[home])  # fmt: skip
+    assert grown is not index and "NEW" in grown.problem.order_by_id
+    assert index.problem is p and index.plan is plan
+    assert index.quote(_order("Q"), CLASSES, now=7 * HOUR, locations=[_km(-3, 1, "Q")]) == before
+
+
+def test_commit_checks_the_changed_route_independently(county):
+    """The route check catches an insertion the slack arrays were never asked about."""
+    p, plan = county
+    home = _km(1, 1, "B")
+    index = PromiseIndex(p, plan)
+    q = index.quote(_order("B"), CLASSES, now=7 * HOUR, locations=[home])[-1]
+    heavy = Order("NEW", delivery="B", weight=10**9, deadline=q.deadline)  # quoted for 1 kg
+    with pytest.raises(InsertionError, match="capacity"):
+        index.apply(heavy, q.insertion, now=7 * HOUR, locations=[home])
+    # a delivery before its own pickup
+    vehicle = q.insertion.vehicle_id
+    k = len(plan.route_of(vehicle).stops)
+    backwards = Insertion(vehicle, pickup_index=k, delivery_index=0, eta=0, added_distance=0)
+    o = Order("NEW", kind=OrderKind.PICKUP_DELIVERY, pickup="COOP", delivery="B", weight=500,
+              deadline=20 * HOUR)  # fmt: skip
+    with pytest.raises(InsertionError, match="precedence|capacity"):
+        index.apply(o, backwards, now=7 * HOUR, locations=[home])
+
+
+def test_a_context_grown_from_a_base_equals_a_fresh_one(grid):
+    points = {"D": (0, 0), "A": (3, 4), "B": (6, 8)}
+    small = grid(points, [Order("O1", delivery="A")])
+    base = Context(small)
+    base.dur(30.0)
+    big = replace(small, locations=(*small.locations, Location("C", x=-5, y=12)),
+                  orders=(*small.orders, Order("O2", delivery="C")))  # fmt: skip
+    grown = Context(big, base=base)
+    fresh = Context(big)
+    assert np.array_equal(grown.dist, fresh.dist) and np.array_equal(
+        grown.dur(30.0), fresh.dur(30.0)
+    )
+    assert grown.order_stops == fresh.order_stops
+    reordered = replace(big, locations=tuple(reversed(big.locations)))
+    with pytest.raises(ValueError, match="must come first"):
+        Context(reordered, base=base)
+
+
+def test_an_index_moved_to_a_later_time_quotes_like_one_built_then(county):
+    """A plan knows nothing of progress: a van whose route was planned to start at 08:00 is
+    still at its depot at 08:10. at(08:10) quotes like an index built at 08:10; the index built
+    at 07:00 and used as it is would take the vans for gone (no depot goods can join them)."""
+    p, plan = county
+    now = 8 * HOUR + 600
+    index = PromiseIndex(p, plan)
+    moved = index.at(now)
+    assert index.at(7 * HOUR) is index  # nobody starts before 08:00
+    later = replace(p, vehicles=tuple(replace(v, available_from=now) for v in p.vehicles))
+    fresh = PromiseIndex(later, plan)
+    home = _km(2, -1, "T", zone="town")
+    quotes = moved.quote(_order("T"), CLASSES, now=now, locations=[home])
+    assert quotes == fresh.quote(_order("T"), CLASSES, now=now, locations=[home])
+    assert any(q.feasible for q in quotes)
+    busy = {r.vehicle_id for r in plan.routes if r.stops}
+
+    def offered(i: PromiseIndex) -> set[str]:
+        found = i.candidates(_order("T"), now + 18 * HOUR, now=now, locations=[home])
+        return {i.ctx.vehicles[v].vehicle.id for v, _ in found}
+
+    assert busy and busy <= offered(moved) and not busy & offered(index)
+    assert all(r.visits[0].departure == now for r in moved.plan.routes if r.stops)
+    q = next(q for q in quotes if q.feasible)
+    grown = moved.apply(
+        replace(_order("T"), deadline=q.deadline), q.insertion, now=now, locations=[home]
+    )
+    assert check_route(grown.problem, grown.plan.route_of(q.insertion.vehicle_id)) == []
+
+
+def test_a_route_that_already_misses_a_promise_is_not_offered(county):
+    """Quotes offer only what a commit would accept: a route with a late stop takes no order."""
+    p, plan = county
+    now = 11 * HOUR  # the vans have not left yet: the promises due at 10:00 are missed
+    index = PromiseIndex(p, plan).at(now)
+    late = {st.vi.vehicle.id for st in index.states if not st.feasible}
+    assert late
+    home = _km(1, 1, "L", zone="town")
+    found = index.candidates(_order("L"), now + 18 * HOUR, now=now, locations=[home])
+    assert not late & {index.ctx.vehicles[v].vehicle.id for v, _ in found}
+    vehicle = sorted(late)[0]
+    at_end = Insertion(
+        vehicle, None, len(index.plan.route_of(vehicle).stops), eta=0, added_distance=0
+    )
+    with pytest.raises(InsertionError):
+        index.apply(
+            replace(_order("L"), deadline=now + 18 * HOUR), at_end, now=now, locations=[home]
+        )

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from delivery import Location, Order, Problem, ProblemError, StopRef, Vehicle, solve
+from delivery import Location, Order, Problem, ProblemError, StopRef, Vehicle, solve, validate
 from delivery.io import read_lilim, read_solomon
 
 POINTS = {"D": (0, 0), "A": (10, 0)}
@@ -68,6 +68,32 @@ def test_duplicate_ids_are_rejected(grid):
     locs = [Location("D", x=0, y=0), Location("D", x=1, y=1)]
     with pytest.raises(ProblemError, match=r"locations\[1\]\.id"):
         solve(Problem(locs, [v], []), time_limit=0.1)
+
+
+def test_a_grown_problem_is_validated_in_what_was_added(grid):
+    base = grid(POINTS, [Order("A", delivery="A", weight=1)])
+    validate(base)
+
+    def grown(*orders: Order, locations: tuple[Location, ...] = ()) -> Problem:
+        return replace(
+            base, locations=(*base.locations, *locations), orders=(*base.orders, *orders)
+        )
+
+    validate(grown(Order("B", delivery="B"), locations=(Location("B", x=3, y=4),)), base=base)
+    for bad, field in [
+        (grown(Order("B", delivery="nowhere")), "orders[1].delivery"),
+        (grown(Order("B", delivery="A", weight=-1)), "orders[1].weight"),
+        (grown(Order("A", delivery="A")), "orders[1].id"),
+        (grown(locations=(Location("A", x=1, y=1),)), "locations[2].id"),
+        (grown(locations=(Location("C", lat=91.0, lon=0.0),)), "locations[2].lat"),
+    ]:
+        with pytest.raises(ProblemError) as exc:
+            validate(bad, base=base)
+        assert exc.value.field == field
+    # an order the base had is checked again when the vehicles it may name changed
+    pinned = grid(POINTS, [Order("A", delivery="A", pinned_vehicle="V1")])
+    with pytest.raises(ProblemError, match=r"orders\[0\]\.pinned_vehicle"):
+        validate(replace(pinned, vehicles=(Vehicle("V2", "D", 10),)), base=pinned)
 
 
 def test_locations_need_coordinates():

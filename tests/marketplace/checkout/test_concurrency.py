@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,11 +11,14 @@ import pytest
 import sqlalchemy as sa
 
 from marketplace.checkout import services as checkout
+from marketplace.columns import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.geo import services as geo
 from marketplace.inventory import services as inventory
-from marketplace.models import Order, Role, Stock, User
+from marketplace.models import Order, OrderStatus, Role, Stock, Stop, User
+from marketplace.orders import services as orders
+from marketplace.planning import services as planning
 
 from .conftest import make_shop, stock_of
 
@@ -114,3 +118,40 @@ def test_one_order_submitted_twice_at_once_is_one_order(app, seeded, make_user):
     assert ids[0] == ids[1]
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(Order.idempotency_key == key)) == 1
+
+
+def test_a_cancellation_and_a_replan_of_the_same_warehouse_do_not_deadlock(app, seeded, make_user):
+    shop = make_shop(app, make_user)
+    with app.app_context():
+        order = checkout.place_order(shop.user_id, shop.address_id, "18h", "cod", uuid.uuid4().hex,
+                                     cart_items={shop.product_id: 1})
+        number, order_id, lat, lon = order.number, order.id, order.lat, order.lon
+        route_id = db.session.scalar(sa.select(Stop.route_id).where(Stop.order_id == order_id))
+        db.session.remove()
+    outcome: list[str] = []
+
+    def cancel() -> None:
+        with app.app_context():
+            try:
+                orders.cancel(shop.user_id, number)
+                outcome.append("cancelled")
+            except Exception as error:  # the outcome is what the test checks
+                outcome.append(repr(error))
+            finally:
+                db.session.remove()
+
+    with app.app_context():
+        planning.bump_plan_version(shop.warehouse_id)  # a re-plan storing its plan holds the warehouse...
+        worker = threading.Thread(target=cancel)
+        worker.start()
+        time.sleep(0.5)  # ...while the cancellation has locked the order and waits for the warehouse
+        now = utcnow()
+        db.session.add(Stop(route_id=route_id, sequence=10_000, kind="delivery", order_id=order_id, lat=lat, lon=lon,
+                            planned_arrival_at=now, planned_departure_at=now))
+        db.session.commit()  # routing the order (a foreign-key check on it) does not wait for the cancellation
+        db.session.remove()
+    worker.join(timeout=30)
+    assert outcome == ["cancelled"]
+    with app.app_context():
+        assert db.session.get(Order, order_id).status == OrderStatus.CANCELLED
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Stop).where(Stop.order_id == order_id)) == 0

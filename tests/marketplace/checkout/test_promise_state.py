@@ -1,0 +1,116 @@
+"""The per-process quoting state of a warehouse: kept current by the warehouse's plan_version,
+grown incrementally by each order placed here, rebuilt when any other process changed the plan."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+
+from delivery import Role, check
+from marketplace.checkout import services as checkout
+from marketplace.extensions import db
+from marketplace.models import Route, Stop, Warehouse
+from marketplace.orders import services as orders
+from marketplace.planning import promise
+from marketplace.planning import services as planning
+
+from .conftest import Shop, make_shop
+
+WINDOWS = ["18h", "12h", "6h", "18h", "12h", "18h"]
+
+
+def _version(warehouse_id: int) -> int:
+    return db.session.scalar(sa.select(Warehouse.plan_version).where(Warehouse.id == warehouse_id))
+
+
+def _place(shop: Shop, window: str = "18h", method: str = "cod"):
+    return checkout.place_order(shop.user_id, shop.address_id, window, method, uuid.uuid4().hex,
+                                cart_items={shop.product_id: 1})
+
+
+def test_orders_placed_here_grow_the_cached_state_which_matches_the_stored_plan(app, shop, make_user):
+    other = make_shop(app, make_user, mobile="13811112222")
+    with app.app_context():
+        start = _version(shop.warehouse_id)
+        placed = [_place(shop if n % 2 else other, window) for n, window in enumerate(WINDOWS)]
+        assert _version(shop.warehouse_id) == start + len(WINDOWS)  # one bump per order
+        state = promise._cache[shop.warehouse_id]
+        assert state.version == start + len(WINDOWS)
+        problem, plan = state.index.problem, state.index.plan
+        assert {f"O{o.id}" for o in placed} <= set(problem.order_by_id)
+        assert check(problem, plan, check_times=False) == []
+        # The stored routes hold exactly the cached visiting order, numbered 1..n, with its times.
+        stored = promise._plan_from_rows(state.ctx, state.plan_id)
+        for route in plan.routes:
+            assert [(v.order_id, v.role) for v in route.stops] == [
+                (v.order_id, v.role) for v in stored.route_of(route.vehicle_id).stops]
+        for order in placed:
+            route = next(r for r in plan.routes if f"O{order.id}" in r.order_ids)
+            rows = db.session.scalars(sa.select(Stop).join(Stop.route).where(
+                Route.plan_id == state.plan_id, Route.vehicle_id == state.ctx.vehicles[route.vehicle_id],
+            ).order_by(Stop.sequence)).all()
+            assert [s.sequence for s in rows] == list(range(1, len(rows) + 1))
+            by_key = {(f"O{s.order_id}", "pickup" if s.kind == "pickup" else "delivery"): s for s in rows}
+            for visit in route.stops:
+                if visit.order_id in {f"O{o.id}" for o in placed}:
+                    stop = by_key[(visit.order_id, Role(visit.role).value)]
+                    assert stop.planned_arrival_at == state.ctx.at(visit.arrival)
+            delivery = next(v for v in route.stops if v.order_id == f"O{order.id}" and v.role == Role.DELIVERY)
+            assert state.ctx.at(delivery.arrival) <= db.session.get(type(order), order.id).deadline_at
+
+
+def test_an_order_placed_by_another_process_is_noticed(app, shop):
+    with app.app_context():
+        promise.prepare(shop.warehouse_id)
+        stale = promise._cache[shop.warehouse_id]
+        key = f"O{_place(shop).id}"
+        # This process never saw that order: its cache is as another worker's would be.
+        promise._cache[shop.warehouse_id] = stale
+        db.session.remove()
+    with app.app_context():
+        checkout.quote(shop.user_id, shop.address_id, {shop.product_id: 1})
+        state = promise._cache[shop.warehouse_id]
+        assert state is not stale and state.version == stale.version + 1
+        assert key in state.index.problem.order_by_id and key not in stale.index.problem.order_by_id
+
+
+def test_a_cancellation_elsewhere_takes_the_order_out_of_the_cached_state(app, shop):
+    with app.app_context():
+        order = _place(shop)
+        key, number, version = f"O{order.id}", order.number, _version(shop.warehouse_id)
+        assert key in promise._cache[shop.warehouse_id].index.problem.order_by_id
+        db.session.remove()
+    with app.app_context():
+        orders.cancel(shop.user_id, number)
+        assert _version(shop.warehouse_id) == version + 1
+        promise.prepare(shop.warehouse_id)
+        assert key not in promise._cache[shop.warehouse_id].index.problem.order_by_id
+
+
+def test_a_new_plan_bumps_the_version(app, shop):
+    with app.app_context():
+        version = _version(shop.warehouse_id)
+        planning.plan_warehouse(shop.warehouse_id, seconds=0.2)
+        assert _version(shop.warehouse_id) == version + 1
+
+
+def test_a_refused_order_leaves_the_version_and_the_cache_alone(app, shop):
+    with app.app_context():
+        promise.prepare(shop.warehouse_id)
+        cached = promise._cache[shop.warehouse_id]
+        version = _version(shop.warehouse_id)
+    with app.app_context():  # the window is suspended for the zone after the consumer saw the quote
+        from marketplace.models import Address, LogisticsParameter, Village
+
+        zone_id = db.session.get(Village, db.session.get(Address, shop.address_id).village_id).zone_id
+        db.session.add(LogisticsParameter(scope="zone", scope_id=zone_id, key="suspended_windows", value=["18h"]))
+        db.session.commit()
+        try:
+            _place(shop, "18h")
+        except checkout.WindowUnavailable:
+            pass
+        else:  # pragma: no cover
+            raise AssertionError("a suspended window was accepted")
+        assert _version(shop.warehouse_id) == version
+        assert promise._cache[shop.warehouse_id] is cached
