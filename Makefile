@@ -64,6 +64,8 @@ messages: $(VENV)/.installed
 	$(BIN)/pybabel update -N -i marketplace/translations/messages.pot -d marketplace/translations
 
 bench: install
+	$(BIN)/pip install -q -e '.[bench]'
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk; } || echo "install wrk for bench/web.py"
 	@echo "See BENCHMARKS.md for the commands; they are run on purpose, not by CI."
 
 clean:
