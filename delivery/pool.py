@@ -143,13 +143,13 @@ def recombine(
     # the LP relaxation first: its bound and reduced costs exclude every column that cannot
     # be part of a solution better than the incumbent (reduced-cost fixing), which leaves
     # CP-SAT a small model
+    routed = {o for seq in incumbent for o, _ in seq}
+    penalty = {o.id: int(o.value if o.optional else ctx.drop_penalty) for o in ctx.problem.orders}
     incumbent_cost = sum(c[2] for c in columns if (c[0], frozenset(c[3])) in inc_cols) + sum(
-        o.value if o.optional else ctx.drop_penalty
-        for o in ctx.problem.orders
-        if o.id not in {o for seq in incumbent for o, _ in seq}
+        p for o, p in penalty.items() if o not in routed
     )
     keep = _reduced_cost_filter(
-        ctx, columns, classes, incumbent_cost, COLUMN_LIMIT, (deadline - time.monotonic()) / 2
+        penalty, columns, classes, incumbent_cost, COLUMN_LIMIT, (deadline - time.monotonic()) / 2
     )
     columns = [c for j, c in enumerate(columns) if keep[j] or (c[0], frozenset(c[3])) in inc_cols]
     model = cp_model.CpModel()
@@ -161,13 +161,11 @@ def recombine(
             by_order[o].append(x)
         by_class[cls].append(x)
     objective = []
-    routed = {o for seq in incumbent for o, _ in seq}
-    for o in ctx.problem.orders:
-        penalty = o.value if o.optional else ctx.drop_penalty
-        drop = model.NewBoolVar(f"d{o.id}")
-        model.AddExactlyOne([*by_order.get(o.id, []), drop])
-        objective.append(int(penalty) * drop)
-        model.AddHint(drop, o.id not in routed)
+    for o, cost in penalty.items():
+        drop = model.NewBoolVar(f"d{o}")
+        model.AddExactlyOne([*by_order.get(o, []), drop])
+        objective.append(cost * drop)
+        model.AddHint(drop, o not in routed)
     for cls, group in by_class.items():
         model.Add(sum(group) <= len(classes[cls]))
     for x, (cls, _, cost, seq) in zip(xs, columns, strict=True):
@@ -202,7 +200,7 @@ def recombine(
 
 
 def _reduced_cost_filter(
-    ctx: Context, columns: list, classes: dict, upper: float, limit: int, seconds: float
+    penalty: dict[str, int], columns: list, classes: dict, upper: float, limit: int, seconds: float
 ) -> list[bool]:
     """Which columns may appear in a solution cheaper than ``upper`` (LP reduced costs)."""
     lp = pywraplp.Solver.CreateSolver("GLOP")
@@ -216,11 +214,11 @@ def _reduced_cost_filter(
             rows[o].append(x)
         by_class[cls].append(x)
     objective = lp.Objective()
-    for o in ctx.problem.orders:
+    for o, cost in penalty.items():
         drop = lp.NumVar(0.0, 1.0, "")
-        objective.SetCoefficient(drop, float(o.value if o.optional else ctx.drop_penalty))
+        objective.SetCoefficient(drop, float(cost))
         row = lp.Constraint(1.0, 1.0)
-        for x in [*rows.get(o.id, []), drop]:
+        for x in [*rows.get(o, []), drop]:
             row.SetCoefficient(x, 1.0)
     for cls, group in by_class.items():
         row = lp.Constraint(0.0, float(len(classes[cls])))
