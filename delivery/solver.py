@@ -291,12 +291,23 @@ class _Model:
             out.append(seq)
         return out
 
+    #: set once a search ran on this model
+    searched = False
+
     def assignment_from(self, routes: RoutesT):
         mgr = self.manager
         idx_routes = []
         for seq in routes:
             idx_routes.append([mgr.NodeToIndex(self.node_of[StopRef(o, Role(r))]) for o, r in seq])
-        return self.routing.ReadAssignmentFromRoutes(idx_routes, True)
+        start = self.routing.ReadAssignmentFromRoutes(idx_routes, True)
+        if start is None and self.searched:
+            # after a search that ran into its time limit, the restore inside
+            # ReadAssignmentFromRoutes fails on the spent limit: hand the routes over unchecked
+            # (the next search restores them under its own limit and fails if they are invalid)
+            start = self.routing.solver().Assignment()
+            if not self.routing.RoutesToAssignment(idx_routes, True, True, start):
+                return None
+        return start
 
 
 def _search(
@@ -336,6 +347,7 @@ def _search(
             solution = routing.SolveFromAssignmentWithParameters(start, params)
     if solution is None:
         solution = routing.SolveWithParameters(params)
+    model.searched = True
     if solution is None:
         return None
     # phase B: guided local search from there. GLS scales its arc penalties with the cost of
