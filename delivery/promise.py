@@ -371,6 +371,51 @@ class PromiseIndex:
         ]
         return PromiseIndex._of(problem, plan, ctx, states)
 
+    def with_routes(
+        self,
+        routes: dict[str, Sequence[StopRef]],
+        *,
+        orders: Sequence[Order] = (),
+        locations: Sequence[Location] = (),
+    ) -> PromiseIndex:
+        """This index with the visiting order of some vehicles replaced, e.g. by orders that
+        another process inserted, read back from storage. ``orders`` and ``locations`` that the
+        problem does not know yet are added; the vehicles in ``routes`` (vehicle id -> stops)
+        are rescheduled and the other routes keep their slack arrays. Nothing is re-verified:
+        the routes are what was committed. Raises :class:`ProblemError` for an unknown vehicle
+        or stop.
+        """
+        known = self.problem.order_by_id
+        problem = replace(
+            self.problem,
+            locations=(
+                *self.problem.locations,
+                *(loc for loc in locations if loc.id not in self.ctx.loc_index),
+            ),
+            orders=(*self.problem.orders, *(o for o in orders if o.id not in known)),
+        )
+        ctx = Context(problem, base=self.ctx)
+        index_of = {vi.vehicle.id: k for k, vi in enumerate(ctx.vehicles)}
+        changed: dict[int, list[StopRef]] = {}
+        for vehicle_id, refs in routes.items():
+            if vehicle_id not in index_of:
+                raise ProblemError("routes", f"unknown vehicle {vehicle_id!r}")
+            unknown = [r for r in refs if r not in ctx.stops]
+            if unknown:
+                raise ProblemError("routes", f"unknown stop {unknown[0]} on {vehicle_id!r}")
+            changed[index_of[vehicle_id]] = list(refs)
+        states = [
+            RouteState(ctx, k, changed[k]) if k in changed else state.rebased(ctx)
+            for k, state in enumerate(self.states)
+        ]
+        by_vehicle = {r.vehicle_id: r for r in self.plan.routes}
+        for k, refs in changed.items():
+            by_vehicle[ctx.vehicles[k].vehicle.id] = ctx.schedule(k, refs)
+        plan_routes = tuple(
+            by_vehicle[v.id] for v in problem.vehicles if v.id in by_vehicle
+        )
+        return PromiseIndex._of(problem, replace(self.plan, routes=plan_routes), ctx, states)
+
     def commit(
         self,
         order: Order,

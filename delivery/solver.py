@@ -68,6 +68,9 @@ class SearchConfig:
     sub_seconds: float = 0.4
     sub_stops: int = 45
     seed: int = 0
+    #: without vehicle fixed costs: a cost per used vehicle during the search only, as a
+    #: fraction of the mean round trip depot-stop (steers towards fewer, longer routes)
+    vehicle_cost: float = 0.0
 
 
 #: local-search operators switched off: the insertion LNS operators and the chain moves for
@@ -324,8 +327,11 @@ def _search(
     """
     t0 = time.monotonic()
     ctx = Context(problem)
-    model = _Model(ctx, pool=pool)
     hierarchical = any(vi.fixed_cost for vi in ctx.vehicles)
+    fixed = None
+    if cfg.vehicle_cost and not hierarchical and ctx.stops:
+        fixed = [int(cfg.vehicle_cost * _round_trip(ctx, vi)) for vi in ctx.vehicles]
+    model = _Model(ctx, fixed_costs=fixed, pool=pool)
     eliminate = cfg.eliminate if hierarchical else 0.0
     main_seconds = seconds
     if cfg.decompose or eliminate:
@@ -506,6 +512,12 @@ def _decompose(
                 routes[v] = seq
                 locs_of[v] = np.array([ctx.stops[StopRef(o, Role(r))].loc for o, r in seq])
     return routes
+
+
+def _round_trip(ctx: Context, vi) -> float:
+    """Mean distance from a vehicle's origin to a stop and back to its depot."""
+    locs = np.array([s.loc for s in ctx.stops.values()])
+    return float((ctx.dist[vi.origin, locs] + ctx.dist[locs, vi.depot]).mean())
 
 
 def _distance(ctx: Context, routes: RoutesT) -> int:

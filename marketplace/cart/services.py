@@ -148,9 +148,9 @@ def remove(product_id: int) -> None:
 
 def remove_products(user_id: int, product_ids: list[int]) -> None:
     """Take ordered products out of a consumer's stored cart (the caller commits)."""
-    cart = _stored_cart(user_id)
-    if cart is not None:
-        db.session.execute(sa.delete(CartItem).where(CartItem.cart_id == cart.id, CartItem.product_id.in_(product_ids)))
+    db.session.execute(sa.delete(CartItem).where(
+        CartItem.cart_id.in_(sa.select(Cart.id).where(Cart.user_id == user_id).scalar_subquery()),
+        CartItem.product_id.in_(product_ids)))
 
 
 def merge_session_cart_into(user_id: int) -> None:

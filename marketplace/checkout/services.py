@@ -111,13 +111,11 @@ def place_order(user_id: int, address_id: int, window_code: str, payment_method:
     warehouse = geo.warehouse_for_zone(address.village.zone_id)
     if warehouse is None:
         raise ValidationFailed(promise.REASON_TEXT["outside_service_area"], field="address")
-    promise.prepare(warehouse.id, warehouse.plan_version)  # may plan a warehouse that has no plan yet (commits)
+    promise.prepare(warehouse.id, (warehouse.plan_version, warehouse.plan_reset_version))  # may plan a warehouse that has no plan yet (commits)
     now = now or utcnow()
     try:
         with promise.warehouse_lock(warehouse.id):
-            existing = _by_key(user_id, idempotency_key)  # a twin request may have won the lock first
-            if existing is not None:
-                return existing
+            # (a twin request that won the lock first makes this order's INSERT fail: IntegrityError)
             order = _place_locked(user_id, address, lines, warehouse, window, method, idempotency_key, now)
             db.session.commit()
             promise.adopt()
@@ -190,6 +188,6 @@ def _place_locked(user_id: int, address: Address, lines: list[tuple[Product, int
     if method == PaymentMethod.ONLINE:
         payments.start_payment(order)
     else:
-        payments.record_cash_on_delivery(order)
+        payments.record_cash_on_delivery(order, new_order=True)
     cart_services.remove_products(user_id, [p.id for p, _ in lines])
     return order

@@ -68,6 +68,8 @@ class Route(db.Model):
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     distance_m: Mapped[int] = mapped_column(default=0)
     duration_s: Mapped[int] = mapped_column(default=0)
+    # the warehouse's plan_version when an order was last inserted into this route
+    changed_version: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
 
     plan = relationship(Plan, back_populates="routes")
     vehicle = relationship("Vehicle")

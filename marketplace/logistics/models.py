@@ -32,6 +32,10 @@ class Warehouse(db.Model):
     # Bumped in the same transaction as every change to the warehouse's plan or open orders, so
     # each process can tell cheaply whether its cached quoting state is still current.
     plan_version: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
+    # The plan_version of the last change a cached state cannot follow route by route (a re-plan,
+    # a cancellation, a payment…); changes after it are orders inserted into routes, whose
+    # ``Route.changed_version`` says which routes to reload.
+    plan_reset_version: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
 
     location = relationship("Location")
     zones = relationship("Zone", secondary=warehouse_zones, order_by="Zone.code")

@@ -109,21 +109,23 @@ def payment_url(payment: Payment) -> str:
     return url_for("payments.sandbox_page", provider_ref=payment.provider_ref)
 
 
-def record_cash_on_delivery(order: Order) -> Payment:
+def record_cash_on_delivery(order: Order, *, new_order: bool = False) -> Payment:
     """The payment of a cash-on-delivery order: pending until the courier collects the money
-    (``mark_cod_collected``). The checkout confirms such an order at placement. Idempotent;
-    flushes, the caller commits."""
+    (``mark_cod_collected``). The checkout confirms such an order at placement (``new_order``:
+    it has no payment yet, nothing to look up or flush). Idempotent; flushes, the caller commits."""
     if order.payment_method != PaymentMethod.CASH_ON_DELIVERY:
         raise Conflict(_l("This order is paid online."))
-    db.session.add(order)
-    db.session.flush()
-    existing = _cod_payment(order.id)
-    if existing is not None:
-        return existing
+    if not new_order:
+        db.session.add(order)
+        db.session.flush()
+        existing = _cod_payment(order.id)
+        if existing is not None:
+            return existing
     payment = Payment(order=order, provider=COD, provider_ref="cod_" + sandbox.new_reference()[4:],
                       amount_fen=order.total_fen, status=PaymentStatus.PENDING)
     db.session.add(payment)
-    db.session.flush()
+    if not new_order:
+        db.session.flush()
     return payment
 
 
@@ -356,7 +358,7 @@ def _apply_success(order: Order, payment: Payment, notification: Notification, n
     in_time = deadline is None or notification.paid_at <= deadline
     if order.status == OrderStatus.PENDING_PAYMENT and in_time:
         if _move(order, OrderStatus.PENDING_PAYMENT, OrderStatus.CONFIRMED):
-            _open_orders_changed(order)
+            # (the plan already carries it: an order awaiting payment holds its place on a van)
             payment.status = PaymentStatus.SUCCEEDED
             payment.paid_at = notification.paid_at
             record_event(order, "paid", to_status=OrderStatus.CONFIRMED,
@@ -399,8 +401,8 @@ def _move(order: Order, from_status: OrderStatus, to_status: OrderStatus, *condi
 
 
 def _open_orders_changed(order: Order) -> None:
-    """A paid order joins its warehouse's open orders, an expired one leaves them: quoting states
-    cached by every process must notice (the warehouse is locked before any stock, as at checkout)."""
+    """An expired order leaves its warehouse's open orders: quoting states cached by every
+    process must notice (the warehouse is locked before any stock, as at checkout)."""
     if order.warehouse_id:
         planning.bump_plan_version(order.warehouse_id)
 

@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 
 from delivery import model as dm
 from delivery import promise as dpromise
+from delivery.errors import ProblemError
 
 from ..columns import utcnow
 from ..dispatch.models import Plan, PlanStatus, PlanTrigger, Route, Stop, StopKind
@@ -97,15 +98,20 @@ def _active_plan_id(warehouse_id: int) -> int | None:
     )
 
 
-def _version(warehouse_id: int, read: int | None = None) -> int:
-    """The warehouse's plan_version: as read with its row lock when this transaction holds it
-    (nothing else can change it then), else as the caller just ``read`` it, else one query."""
+Versions = tuple[int, int]  # a warehouse's (plan_version, plan_reset_version)
+
+
+def _version(warehouse_id: int, read: Versions | None = None) -> Versions:
+    """The warehouse's plan versions: as read with its row lock when this transaction holds it
+    (nothing else can change them then), else as the caller just ``read`` them, else one query."""
     locked = g.get("promise_locked")
     if locked is not None and locked[0] == warehouse_id:
         return locked[1]
     if read is not None:
         return read
-    return db.session.scalar(sa.select(Warehouse.plan_version).where(Warehouse.id == warehouse_id)) or 0
+    row = db.session.execute(
+        sa.select(Warehouse.plan_version, Warehouse.plan_reset_version).where(Warehouse.id == warehouse_id)).first()
+    return (row[0], row[1]) if row is not None else (0, 0)
 
 
 def _plan_from_rows(ctx: services.ProblemContext, plan_id: int) -> dm.Plan:
@@ -131,26 +137,68 @@ def _plan_from_rows(ctx: services.ProblemContext, plan_id: int) -> dm.Plan:
     return dm.Plan(routes=routes)
 
 
-def _state(warehouse_id: int, version_read: int | None = None) -> _State:
+def _state(warehouse_id: int, version_read: Versions | None = None) -> _State:
     pending: _State | None = g.get("promise_pending")
     if pending is not None and pending.ctx.warehouse_id == warehouse_id:
         return pending  # this transaction's own, with the order it placed: not for the cache yet
     # The version is read before the rows the state is built from, so a state is never newer
     # than its version says (a change committed meanwhile only causes one more rebuild).
-    version = _version(warehouse_id, version_read)
+    version, reset = _version(warehouse_id, version_read)
     cached = _cache.get(warehouse_id)
     if cached is not None and cached.version == version:
         return cached
+    if cached is not None and reset <= cached.version < version:
+        # since the cached state, other processes only inserted orders into routes
+        state = _caught_up(cached, version)
+        if state is not None:
+            _cache[warehouse_id] = state
+            return state
     plan_id = _active_plan_id(warehouse_id)
     if plan_id is None:  # no plan yet: make a quick one now (the scheduler refines it), quote on it
         services.plan_warehouse(warehouse_id, seconds=ON_DEMAND_PLAN_SECONDS, trigger=PlanTrigger.SCHEDULE)
-        version, plan_id = _version(warehouse_id), _active_plan_id(warehouse_id)
+        version, plan_id = _version(warehouse_id)[0], _active_plan_id(warehouse_id)
         assert plan_id is not None
     ctx = services.build_problem(warehouse_id)
     plan = _plan_from_rows(ctx, plan_id)
     state = _State(version, plan_id, ctx, dpromise.PromiseIndex(ctx.problem, plan))
     _cache[warehouse_id] = state
     return state
+
+
+def _caught_up(cached: _State, version: int) -> _State | None:
+    """``cached`` brought to ``version`` by reloading only the routes changed since: one query
+    for their stops, one for orders it does not know yet. None when that cannot be done (a
+    stop of something unknown), and the caller rebuilds."""
+    rows = db.session.execute(
+        sa.select(Route.vehicle_id, Stop.order_id, Stop.replenishment_id, Stop.kind, Stop.status)
+        .join(Stop, Stop.route_id == Route.id)
+        .where(Route.plan_id == cached.plan_id, Route.changed_version > cached.version)
+        .order_by(Route.id, Stop.sequence)
+    ).all()
+    known = cached.ctx.problem.order_by_id
+    ctx = replace(cached.ctx, orders=dict(cached.ctx.orders), locations=dict(cached.ctx.locations))
+    new_ids = {row.order_id for row in rows if row.order_id and f"O{row.order_id}" not in known}
+    tasks, places = [], []
+    for order in services.open_orders(ids=sorted(new_ids)) if new_ids else ():
+        task, where = services.order_task(ctx, order)
+        tasks.append(task)
+        places.extend(where)
+    tasks_by_id = {**known, **{t.id: t for t in tasks}}
+    routes: dict[str, list[dm.StopRef]] = {}
+    for row in rows:
+        refs = routes.setdefault(f"V{row.vehicle_id}", [])
+        key = f"O{row.order_id}" if row.order_id else f"R{row.replenishment_id}"
+        if row.status != "pending" or (key not in tasks_by_id and row.order_id):
+            continue  # done, or an order no longer open: as a rebuild would leave it out
+        if key not in tasks_by_id:
+            return None
+        pickup = row.kind in (StopKind.PICKUP, StopKind.REPLENISH_PICKUP)
+        refs.append(dm.StopRef(key, dm.Role.PICKUP if pickup else dm.Role.DELIVERY))
+    try:
+        index = cached.index.with_routes(routes, orders=tasks, locations=places)
+    except ProblemError:
+        return None
+    return _State(version, cached.plan_id, replace(ctx, problem=index.problem), index)
 
 
 def _index_at(state: _State, at: int) -> dpromise.PromiseIndex:
@@ -163,11 +211,11 @@ def _index_at(state: _State, at: int) -> dpromise.PromiseIndex:
     return index
 
 
-def prepare(warehouse_id: int, version_read: int | None = None) -> None:
+def prepare(warehouse_id: int, version_read: Versions | None = None) -> None:
     """Make sure the warehouse has a plan and a fresh quoting state: before taking its lock
     (planning a warehouse that has no plan commits), and again under the lock before the new
-    order is written. ``version_read``: its plan_version as the caller just loaded it with the
-    warehouse (saves a query; under the lock the locked row's version is used anyway)."""
+    order is written. ``version_read``: its (plan_version, plan_reset_version) as the caller just
+    loaded them with the warehouse (saves a query; under the lock the locked row's are used)."""
     _state(warehouse_id, version_read)
 
 
@@ -187,9 +235,10 @@ def warehouse_lock(warehouse_id: int) -> Iterator[None]:
     with _locks_guard:
         lock = _locks.setdefault(warehouse_id, threading.Lock())
     with lock:
-        version = db.session.scalar(
-            sa.select(Warehouse.plan_version).where(Warehouse.id == warehouse_id).with_for_update())
-        g.promise_locked = (warehouse_id, version)
+        row = db.session.execute(
+            sa.select(Warehouse.plan_version, Warehouse.plan_reset_version).where(Warehouse.id == warehouse_id)
+            .with_for_update()).one()
+        g.promise_locked = (warehouse_id, (row[0], row[1]))
         try:
             yield
         finally:
@@ -295,8 +344,8 @@ def commit(order: Order, sources: list[LineSource], window: WindowClass, now: da
     ctx = replace(state.ctx, problem=index.problem, orders={**state.ctx.orders, key: order.id},
                   locations={**state.ctx.locations, address_key: (order.lat, order.lon, None),
                              **{loc.id: (loc.lat, loc.lon, int(loc.id[1:])) for loc in extra}})
-    _store_route(state.plan_id, ctx, route, order, sources)
-    version = services.bump_plan_version(order.warehouse_id)
+    version = services.bump_plan_version(order.warehouse_id, inserted=True)
+    _store_route(state.plan_id, ctx, route, order, sources, version)
     # The cached state stays right until this transaction commits (apply() changed nothing).
     g.promise_pending = _State(version, state.plan_id, ctx, index)
     visit = next(v for v in route.stops if v.order_id == key and v.role == dm.Role.DELIVERY)
@@ -312,11 +361,11 @@ def adopt() -> None:
 
 
 def _store_route(plan_id: int, ctx: services.ProblemContext, route: dm.Route, order: Order,
-                 sources: list[LineSource]) -> None:
+                 sources: list[LineSource], version: int) -> None:
     """Write the vehicle's new visiting order (with the new order's stops) into the active plan:
     the new stops are inserted, and only the stops whose place or planned times changed are
     updated (in one statement, after moving those whose place changes out of the way, as
-    (route, sequence) is unique)."""
+    (route, sequence) is unique). The route is marked with the new plan ``version``."""
     vehicle_id = ctx.vehicles[route.vehicle_id]
     rows = db.session.execute(
         sa.select(Route.id.label("route_id"), Route.end_at, Stop.id.label("stop_id"), Stop.order_id,
@@ -327,10 +376,10 @@ def _store_route(plan_id: int, ctx: services.ProblemContext, route: dm.Route, or
     end_at = ctx.at(route.visits[-1].arrival)
     if rows:
         route_id = rows[0].route_id
-        if rows[0].end_at != end_at:
-            db.session.execute(sa.update(Route).where(Route.id == route_id).values(end_at=end_at))
+        db.session.execute(sa.update(Route).where(Route.id == route_id).values(end_at=end_at, changed_version=version))
     else:
-        row = Route(plan_id=plan_id, vehicle_id=vehicle_id, start_at=ctx.at(route.visits[0].departure), end_at=end_at)
+        row = Route(plan_id=plan_id, vehicle_id=vehicle_id, start_at=ctx.at(route.visits[0].departure), end_at=end_at,
+                    changed_version=version)
         db.session.add(row)
         db.session.flush()
         route_id = row.id

@@ -93,15 +93,53 @@ def shift_window(vehicle: Vehicle, now: datetime) -> tuple[datetime, datetime]:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def open_orders(warehouse_id: int) -> list[Order]:
-    return list(
-        db.session.scalars(
-            sa.select(Order)
-            .where(Order.warehouse_id == warehouse_id, Order.status == OrderStatus.CONFIRMED)
-            .options(selectinload(Order.lines).selectinload(OrderLine.source_location), selectinload(Order.zone))
-            .order_by(Order.deadline_at)
-        )
-    )
+#: orders the plan must carry: confirmed ones, and online ones awaiting payment (their stock is
+#: reserved, so their place on a van is held too until they are paid or expire)
+PLANNED_STATUSES = (OrderStatus.PENDING_PAYMENT, OrderStatus.CONFIRMED)
+
+
+def open_orders(warehouse_id: int | None = None, ids: list[int] | None = None) -> list[Order]:
+    """A warehouse's open orders (or those of ``ids`` that are open), lines and sources loaded."""
+    query = sa.select(Order).where(Order.status.in_(PLANNED_STATUSES))
+    if warehouse_id is not None:
+        query = query.where(Order.warehouse_id == warehouse_id)
+    if ids is not None:
+        query = query.where(Order.id.in_(ids))
+    return list(db.session.scalars(
+        query.options(selectinload(Order.lines).selectinload(OrderLine.source_location))
+        .order_by(Order.deadline_at)
+    ))
+
+
+def order_task(ctx: ProblemContext, order: Order) -> tuple[dm.Order, list[dm.Location]]:
+    """An open order as a planning task, with the places it needs (its address, and the
+    cooperative its goods are picked up from); records their ids in ``ctx``."""
+    key, address = f"O{order.id}", f"A{order.id}"
+    ctx.orders[key] = order.id
+    ctx.locations[address] = (order.lat, order.lon, None)
+    places = [dm.Location(address, lat=order.lat, lon=order.lon, zone=ctx.zone_codes.get(order.zone_id))]
+    farm = next((line.source_location for line in order.lines
+                 if line.source_location.kind == LocationKind.COOPERATIVE), None)
+    common = {
+        "weight": sum(line.weight_g for line in order.lines),
+        "volume": sum(line.volume_cm3 for line in order.lines),
+        "deadline": _seconds(ctx.epoch, order.deadline_at),
+        "delivery_service": DELIVERY_SERVICE_S,
+    }
+    if farm is None:
+        return dm.Order(id=key, delivery=address, pickup=f"L{ctx.depot_location_id}", **common), places
+    # Goods held only at a cooperative: picked up there, delivered on the same vehicle.
+    # (An order drawing on two cooperatives is planned from the first one: a limitation.)
+    places.append(site_location(ctx, farm))
+    return dm.Order(id=key, delivery=address, kind=dm.OrderKind.PICKUP_DELIVERY, pickup=places[-1].id,
+                    pickup_service=PICKUP_SERVICE_S, **common), places
+
+
+def site_location(ctx: ProblemContext, location: Location) -> dm.Location:
+    """A stock location (depot, cooperative) as a planning place; records its id in ``ctx``."""
+    key = f"L{location.id}"
+    ctx.locations[key] = (location.lat, location.lon, location.id)
+    return dm.Location(key, lat=location.lat, lon=location.lon, zone=ctx.zone_codes.get(location.zone_id))
 
 
 def build_problem(warehouse_id: int, now: datetime | None = None) -> ProblemContext:
@@ -116,16 +154,12 @@ def build_problem(warehouse_id: int, now: datetime | None = None) -> ProblemCont
                          depot_location_id=warehouse.location_id, epoch=epoch, zone_codes=zone_codes)
     depot = warehouse.location
     depot_id = f"L{depot.id}"
-    locations: dict[str, dm.Location] = {
-        depot_id: dm.Location(depot_id, lat=depot.lat, lon=depot.lon, zone=zone_codes.get(depot.zone_id))
-    }
-    ctx.locations[depot_id] = (depot.lat, depot.lon, depot.id)
+    locations: dict[str, dm.Location] = {depot_id: site_location(ctx, depot)}
 
     def site(location: Location) -> str:
         key = f"L{location.id}"
         if key not in locations:
-            locations[key] = dm.Location(key, lat=location.lat, lon=location.lon, zone=zone_codes.get(location.zone_id))
-            ctx.locations[key] = (location.lat, location.lon, location.id)
+            locations[key] = site_location(ctx, location)
         return key
 
     vehicles = []
@@ -143,28 +177,10 @@ def build_problem(warehouse_id: int, now: datetime | None = None) -> ProblemCont
 
     orders = []
     for order in open_orders(warehouse.id):
-        key = f"O{order.id}"
-        ctx.orders[key] = order.id
-        address = f"A{order.id}"
-        locations[address] = dm.Location(address, lat=order.lat, lon=order.lon, zone=zone_codes.get(order.zone_id))
-        ctx.locations[address] = (order.lat, order.lon, None)
-        sources = {line.source_location for line in order.lines}
-        farm = next((s for s in sources if s.kind == LocationKind.COOPERATIVE), None)
-        common = {
-            "weight": sum(line.weight_g for line in order.lines),
-            "volume": sum(line.volume_cm3 for line in order.lines),
-            "deadline": _seconds(epoch, order.deadline_at),
-            "delivery_service": DELIVERY_SERVICE_S,
-        }
-        if farm is None:
-            orders.append(dm.Order(id=key, delivery=address, pickup=depot_id, **common))
-        else:
-            # Goods held only at a cooperative: picked up there, delivered on the same vehicle.
-            # (An order drawing on two cooperatives is planned from the first one: a limitation.)
-            orders.append(dm.Order(
-                id=key, delivery=address, kind=dm.OrderKind.PICKUP_DELIVERY, pickup=site(farm),
-                pickup_service=PICKUP_SERVICE_S, **common,
-            ))
+        task, places = order_task(ctx, order)
+        orders.append(task)
+        for place in places:
+            locations.setdefault(place.id, place)
 
     for move in db.session.scalars(
         sa.select(Replenishment).where(
@@ -199,15 +215,18 @@ STOP_KIND = {
 }
 
 
-def bump_plan_version(warehouse_id: int) -> int:
+def bump_plan_version(warehouse_id: int, *, inserted: bool = False) -> int:
     """Record, in the caller's transaction, that the warehouse's plan or open orders changed:
-    every process's cached quoting state of it (see :mod:`.promise`) is then rebuilt. Returns
-    the new version. It locks the warehouse's row until the commit; call it before touching
-    stock or stops, as the checkout takes that lock first, so locks are always taken in the
-    same order."""
+    every process's cached quoting state of it (see :mod:`.promise`) is then rebuilt, or, when
+    the change only ``inserted`` an order into routes that carry the new version as their
+    ``changed_version``, brought up to date route by route. Returns the new version. It locks
+    the warehouse's row until the commit; call it before touching stock or stops, as the
+    checkout takes that lock first, so locks are always taken in the same order."""
+    values = {"plan_version": Warehouse.plan_version + 1}
+    if not inserted:
+        values["plan_reset_version"] = Warehouse.plan_version + 1
     return db.session.execute(
-        sa.update(Warehouse).where(Warehouse.id == warehouse_id)
-        .values(plan_version=Warehouse.plan_version + 1).returning(Warehouse.plan_version)
+        sa.update(Warehouse).where(Warehouse.id == warehouse_id).values(**values).returning(Warehouse.plan_version)
     ).scalar_one()
 
 

@@ -11,7 +11,8 @@ import pytest
 from delivery import HaversineMatrix, Location, Order, OrderKind, Problem, Vehicle, check, solve
 from delivery._context import Context
 from delivery.check import check_route
-from delivery.errors import InsertionError
+from delivery.errors import InsertionError, ProblemError
+from delivery.model import Role, StopRef
 from delivery.promise import Insertion, PromiseIndex, WindowClass, quote
 
 HOUR = 3600
@@ -308,3 +309,40 @@ def test_a_route_that_already_misses_a_promise_is_not_offered(county):
         index.apply(
             replace(_order("L"), deadline=now + 18 * HOUR), at_end, now=now, locations=[home]
         )
+
+
+def test_routes_read_back_from_storage_give_the_committed_index(county):
+    """with_routes(): an index that learns another's commits as (orders, places, visiting
+    orders of the changed vehicles) quotes like the index that made them."""
+    p, _ = county
+    plan = solve(p, time_limit=1.0)
+    rng = random.Random(11)
+    now = 7 * HOUR
+    start = index = PromiseIndex(p, plan)
+    tasks, places = [], []
+    for n in range(6):
+        home = _km(rng.uniform(-10, 10), rng.uniform(-10, 10), f"W{n}")
+        o = _new_order(n, home, rng)
+        q = next(q for q in index.quote(o, CLASSES, now=now, locations=[home]) if q.feasible)
+        task = replace(o, deadline=q.deadline)
+        index = index.apply(task, q.insertion, now=now, locations=[home])
+        tasks.append(task)
+        places.append(home)
+    changed = {
+        r.vehicle_id: [StopRef(v.order_id or "", Role(v.role)) for v in r.stops]
+        for r in index.plan.routes
+        if r != start.plan.route_of(r.vehicle_id)
+    }
+    # (as of now: an idle van that took an order leaves now in the committing index)
+    caught = start.with_routes(changed, orders=tasks, locations=places).at(now)
+    index = index.at(now)
+    assert check(caught.problem, caught.plan) == []
+    assert [r.stops for r in caught.plan.routes] == [r.stops for r in index.plan.routes]
+    probe, home = _order("P1"), _km(3, -2, "P1")
+    assert caught.quote(probe, CLASSES, now=now, locations=[home]) == index.quote(
+        probe, CLASSES, now=now, locations=[home]
+    )
+    with pytest.raises(ProblemError, match="routes"):
+        start.with_routes({"nope": []})
+    with pytest.raises(ProblemError, match="unknown stop"):
+        start.with_routes({index.plan.routes[0].vehicle_id: [StopRef("ghost", Role.DELIVERY)]})

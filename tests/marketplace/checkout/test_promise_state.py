@@ -114,3 +114,50 @@ def test_a_refused_order_leaves_the_version_and_the_cache_alone(app, shop):
             raise AssertionError("a suspended window was accepted")
         assert _version(shop.warehouse_id) == version
         assert promise._cache[shop.warehouse_id] is cached
+
+
+def test_orders_placed_elsewhere_are_caught_up_route_by_route(app, shop, make_user, monkeypatch):
+    other = make_shop(app, make_user, mobile="13811113333")
+    with app.app_context():
+        promise.prepare(shop.warehouse_id)
+        stale = promise._cache[shop.warehouse_id]
+        placed = [_place(shop if n % 2 else other, window, "online" if n == 2 else "cod")
+                  for n, window in enumerate(WINDOWS)]
+        keys = {f"O{o.id}" for o in placed}
+        own = promise._cache[shop.warehouse_id]  # as the process that placed them holds it
+        # This process never saw those orders: its cache is as another worker's would be.
+        promise._cache[shop.warehouse_id] = stale
+        db.session.remove()
+    with app.app_context():
+        rebuilt = []
+        monkeypatch.setattr(planning, "build_problem", lambda *a, **k: rebuilt.append(a) or 1 / 0)
+        promise.prepare(shop.warehouse_id)
+        caught = promise._cache[shop.warehouse_id]
+        assert rebuilt == [] and caught.version == stale.version + len(WINDOWS)
+        assert keys <= set(caught.index.problem.order_by_id)  # the unpaid online order too
+        for route in own.index.plan.routes:
+            assert [(v.order_id, v.role) for v in route.stops] == [
+                (v.order_id, v.role) for v in caught.index.plan.route_of(route.vehicle_id).stops]
+        assert check(caught.index.problem, caught.index.plan, check_times=False) == []
+        monkeypatch.undo()
+        caught_quotes = checkout.quote(shop.user_id, shop.address_id, {shop.product_id: 1}).windows
+        promise.invalidate(shop.warehouse_id)
+        fresh_quotes = checkout.quote(shop.user_id, shop.address_id, {shop.product_id: 1}).windows
+        assert [(q.code, q.feasible, q.reason_code) for q in caught_quotes] == [
+            (q.code, q.feasible, q.reason_code) for q in fresh_quotes]
+
+
+def test_a_cached_state_older_than_a_reset_is_rebuilt(app, shop):
+    with app.app_context():
+        promise.prepare(shop.warehouse_id)
+        stale = promise._cache[shop.warehouse_id]
+        order = _place(shop)
+        key = f"O{order.id}"
+        orders.cancel(shop.user_id, order.number)  # not an insertion: no route-by-route catch-up
+        promise._cache[shop.warehouse_id] = stale
+        db.session.remove()
+    with app.app_context():
+        promise.prepare(shop.warehouse_id)
+        state = promise._cache[shop.warehouse_id]
+        assert state.version == stale.version + 2 and state.ctx is not stale.ctx
+        assert key not in state.index.problem.order_by_id

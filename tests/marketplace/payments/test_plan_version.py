@@ -1,6 +1,6 @@
-"""An order that is paid joins its warehouse's open orders, one that expires leaves them: both bump
-the warehouse's plan_version, so every process rebuilds its cached quoting state; a repeated
-notification changes nothing."""
+"""An online order holds its place in its warehouse's plan while it awaits payment: paying it
+changes no plan; expiring it takes it out and bumps the warehouse's plan versions (every process
+then rebuilds its cached quoting state); a repeated notification changes nothing."""
 
 from __future__ import annotations
 
@@ -11,27 +11,40 @@ import sqlalchemy as sa
 from marketplace.extensions import db
 from marketplace.models import Order, Warehouse
 from marketplace.payments import services
+from marketplace.planning import services as planning
 
 
-def plan_version(app, order_id: int) -> int:
+def plan_version(app, order_id: int) -> tuple[int, int]:
+    """(plan_version, plan_reset_version) of the order's warehouse."""
     with app.app_context():
         order = db.session.get(Order, order_id)
-        version = db.session.scalar(sa.select(Warehouse.plan_version).where(Warehouse.id == order.warehouse_id))
+        row = db.session.execute(sa.select(Warehouse.plan_version, Warehouse.plan_reset_version)
+                                 .where(Warehouse.id == order.warehouse_id)).one()
         db.session.remove()
-        return version
+        return tuple(row)
 
 
-def test_payment_bumps_the_plan_version_once(app, pending_order, notification, send_callback):
+def planned(app, order_id: int) -> bool:
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        known = f"O{order_id}" in planning.build_problem(order.warehouse_id).problem.order_by_id
+        db.session.remove()
+        return known
+
+
+def test_an_unpaid_order_is_planned_and_payment_changes_no_plan(app, pending_order, notification, send_callback):
     before = plan_version(app, pending_order.order_id)
+    assert planned(app, pending_order.order_id)
     assert send_callback(notification).get_json() == {"result": "paid"}
-    assert plan_version(app, pending_order.order_id) == before + 1
     assert send_callback(notification).get_json()["result"] != "paid"  # the provider repeating itself
-    assert plan_version(app, pending_order.order_id) == before + 1
+    assert plan_version(app, pending_order.order_id) == before
+    assert planned(app, pending_order.order_id)
 
 
-def test_expiry_bumps_the_plan_version_once(app, pending_order):
-    before = plan_version(app, pending_order.order_id)
+def test_expiry_takes_the_order_out_and_bumps_the_versions_once(app, pending_order):
+    version, _ = plan_version(app, pending_order.order_id)
     with app.app_context():
         assert services.expire_unpaid(now=pending_order.expires_at + timedelta(seconds=1)) == 1
         assert services.expire_unpaid(now=pending_order.expires_at + timedelta(seconds=1)) == 0
-    assert plan_version(app, pending_order.order_id) == before + 1
+    assert plan_version(app, pending_order.order_id) == (version + 1, version + 1)
+    assert not planned(app, pending_order.order_id)
