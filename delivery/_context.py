@@ -6,6 +6,7 @@ it.)
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -60,23 +61,51 @@ class VehicleInfo:
 BIG_VOLUME = 10**15
 
 
-def _grown(
-    m: np.ndarray,
-    locs: Sequence[Location],
-    n0: int,
-    between: Callable[[Sequence[Location], Sequence[Location]], np.ndarray],
-) -> np.ndarray:
-    """Matrix ``m`` of the first ``n0`` locations grown to all of ``locs`` (only the new rows
-    and columns are asked of the provider; ``m`` itself is shared when nothing was added)."""
-    n = len(locs)
-    if n == n0:
-        return m
-    old, new = locs[:n0], locs[n0:]
-    out = np.empty((n, n), dtype=np.int64)
-    out[:n0, :n0] = m
-    out[:n0, n0:] = np.asarray(between(old, new), dtype=np.int64).reshape(n0, n - n0)
-    out[n0:, :] = np.asarray(between(new, locs), dtype=np.int64).reshape(n - n0, n)
-    return out
+def _finite_max(d: np.ndarray) -> int:
+    finite = d[d < UNREACHABLE]
+    return int(finite.max()) if finite.size else 0
+
+
+class _Square:
+    """A square matrix in a buffer with room to grow: its first ``used`` rows and columns are
+    filled, and every context holds a view of the first n (n <= used) of them. A context may
+    write the next rows and columns in place only when its view is the largest (nobody grew
+    past it yet); any other grows into a copy. So adding a location to a plan costs O(n),
+    not an O(n²) copy, and no view ever sees its values change."""
+
+    __slots__ = ("buf", "used")
+    _claim = threading.Lock()
+
+    def __init__(self, m: np.ndarray, room_for: int):
+        n = m.shape[0]
+        self.buf = np.empty((max(64, room_for + room_for // 2),) * 2, dtype=np.int64)
+        self.buf[:n, :n] = m
+        self.used = n
+
+    def view(self, n: int) -> np.ndarray:
+        return self.buf[:n, :n]
+
+    def grown(
+        self,
+        n0: int,
+        locs: Sequence[Location],
+        between: Callable[[Sequence[Location], Sequence[Location]], np.ndarray],
+    ) -> _Square:
+        """The square holding the view of the first ``n0`` locations grown to all of ``locs``
+        (only the new rows and columns are asked of the provider)."""
+        n = len(locs)
+        if n == n0:
+            return self
+        with _Square._claim:
+            mine = self.used == n0 and self.buf.shape[0] >= n
+            if mine:
+                self.used = n
+        sq = self if mine else _Square(self.view(n0), n)
+        sq.used = n
+        old, new = locs[:n0], locs[n0:]
+        sq.buf[:n0, n0:n] = np.asarray(between(old, new), dtype=np.int64).reshape(n0, n - n0)
+        sq.buf[n0:n, :n] = np.asarray(between(new, locs), dtype=np.int64).reshape(n - n0, n)
+        return sq
 
 
 class Context:
@@ -95,18 +124,30 @@ class Context:
         self.problem = problem
         locs = problem.locations
         self.loc_index = problem.location_index
+        n = len(locs)
         self._dur: dict[float, np.ndarray] = {}
+        self._squares: dict[float | None, _Square] = {}  # None: distances; else a speed
         if base is None:
             self.matrix = matrix if matrix is not None else problem.travel_matrix()
-            self.dist = np.asarray(self.matrix.distances(locs, locs), dtype=np.int64)
+            dist = np.asarray(self.matrix.distances(locs, locs), dtype=np.int64)
+            self._squares[None] = _Square(dist, n)
+            self._dmax = _finite_max(dist)
         else:
             n0 = len(base.problem.locations)
             if locs[:n0] != base.problem.locations:
                 raise ValueError("the base context's locations must come first, unchanged")
             self.matrix = m = base.matrix
-            self.dist = _grown(base.dist, locs, n0, m.distances)
-            for speed, d in base._dur.items():
-                self._dur[speed] = _grown(d, locs, n0, lambda a, b, s=speed: m.durations(a, b, s))
+            for key, sq in list(base._squares.items()):
+                if key is None:
+                    self._squares[key] = sq.grown(n0, locs, m.distances)
+                else:
+                    self._squares[key] = sq.grown(n0, locs, lambda a, b, s=key: m.durations(a, b, s))
+            grown = self._squares[None].view(n)
+            self._dmax = max(base._dmax, _finite_max(grown[n0:, :]), _finite_max(grown[:n0, n0:]))
+        self.dist = self._squares[None].view(n)
+        for key, sq in self._squares.items():
+            if key is not None:
+                self._dur[key] = sq.view(n)
         self.horizon = max([v.shift_end for v in problem.vehicles] + [problem.now + 1, 1])
         self.vehicles: list[VehicleInfo] = []
         for i, v in enumerate(problem.vehicles):
@@ -206,8 +247,9 @@ class Context:
         m = self._dur.get(speed)
         if m is None:
             locs = self.problem.locations
-            m = np.asarray(self.matrix.durations(locs, locs, speed), dtype=np.int64)
-            self._dur[speed] = m
+            sq = _Square(np.asarray(self.matrix.durations(locs, locs, speed), dtype=np.int64), len(locs))
+            self._squares[speed] = sq
+            m = self._dur[speed] = sq.view(len(locs))
         return m
 
     def _eligible(self, o: Order) -> list[int]:
@@ -227,9 +269,7 @@ class Context:
         return out
 
     def _fixed_costs(self) -> None:
-        d = self.dist
-        finite = d[d < UNREACHABLE]
-        dmax = int(finite.max()) if finite.size else 1
+        dmax = self._dmax
         n_nodes = len(self.stops) + len(self.vehicles)
         self.distance_bound = max(1, dmax) * max(1, n_nodes) * 2
         default = self.problem.vehicle_fixed_cost

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -40,14 +41,12 @@ class TravelMatrix(Protocol):
 
 
 def _coords(locations: Sequence[Location], a: str, b: str) -> tuple[np.ndarray, np.ndarray]:
-    xs = np.empty(len(locations))
-    ys = np.empty(len(locations))
-    for i, loc in enumerate(locations):
-        x, y = getattr(loc, a), getattr(loc, b)
-        if x is None or y is None:
-            raise ProblemError(f"locations[{loc.id}].{a}", f"location {loc.id!r} has no {a}/{b}")
-        xs[i], ys[i] = x, y
-    return xs, ys
+    xy = np.array(list(map(attrgetter(a, b), locations)), dtype=float).reshape(len(locations), 2)
+    missing = np.isnan(xy).any(axis=1)  # (None becomes NaN)
+    if missing.any():
+        loc = locations[int(np.argmax(missing))]
+        raise ProblemError(f"locations[{loc.id}].{a}", f"location {loc.id!r} has no {a}/{b}")
+    return xy[:, 0], xy[:, 1]
 
 
 @dataclass(frozen=True)

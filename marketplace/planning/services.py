@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from delivery import matrix as dmatrix
 from delivery import model as dm
@@ -100,15 +100,14 @@ PLANNED_STATUSES = (OrderStatus.PENDING_PAYMENT, OrderStatus.CONFIRMED)
 
 def open_orders(warehouse_id: int | None = None, ids: list[int] | None = None) -> list[Order]:
     """A warehouse's open orders (or those of ``ids`` that are open), lines and sources loaded."""
-    query = sa.select(Order).where(Order.status.in_(PLANNED_STATUSES))
+    query = sa.select(Order).where(Order.status.in_(PLANNED_STATUSES)).order_by(Order.deadline_at)
     if warehouse_id is not None:
         query = query.where(Order.warehouse_id == warehouse_id)
-    if ids is not None:
-        query = query.where(Order.id.in_(ids))
-    return list(db.session.scalars(
-        query.options(selectinload(Order.lines).selectinload(OrderLine.source_location))
-        .order_by(Order.deadline_at)
-    ))
+    if ids is not None:  # a few: one joined query
+        query = query.where(Order.id.in_(ids)).options(
+            joinedload(Order.lines).joinedload(OrderLine.source_location))
+        return list(db.session.scalars(query).unique())
+    return list(db.session.scalars(query.options(selectinload(Order.lines).selectinload(OrderLine.source_location))))
 
 
 def order_task(ctx: ProblemContext, order: Order) -> tuple[dm.Order, list[dm.Location]]:

@@ -261,6 +261,30 @@ def test_a_context_grown_from_a_base_equals_a_fresh_one(grid):
         Context(reordered, base=base)
 
 
+def test_contexts_grown_from_one_base_never_change_each_others_matrices(grid):
+    """The first context grown from a base writes its new rows in place (the matrices have
+    room); a second one grown from the same base gets its own copy: both stay right, and
+    the base still sees only its own locations."""
+    points = {"D": (0, 0), "A": (3, 4), "B": (6, 8)}
+    small = grid(points, [Order("O1", delivery="A")])
+    base = Context(small)
+    base.dur(30.0)
+    before = base.dist.copy()
+
+    def plus(name, xy):
+        return replace(small, locations=(*small.locations, Location(name, x=xy[0], y=xy[1])),
+                       orders=(*small.orders, Order(f"O{name}", delivery=name)))  # fmt: skip
+
+    first = Context(plus("C", (-5, 12)), base=base)
+    second = Context(plus("E", (40, 9)), base=base)
+    for grown in (first, second):
+        fresh = Context(grown.problem)
+        assert np.array_equal(grown.dist, fresh.dist)
+        assert np.array_equal(grown.dur(30.0), fresh.dur(30.0))
+    assert np.shares_memory(first.dist, base.dist) and not np.shares_memory(second.dist, base.dist)
+    assert np.array_equal(base.dist, before) and base.dist.shape == (3, 3)
+
+
 def test_an_index_moved_to_a_later_time_quotes_like_one_built_then(county):
     """A plan knows nothing of progress: a van whose route was planned to start at 08:00 is
     still at its depot at 08:10. at(08:10) quotes like an index built at 08:10; the index built
