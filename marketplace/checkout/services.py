@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -111,15 +112,21 @@ def place_order(user_id: int, address_id: int, window_code: str, payment_method:
     warehouse = geo.warehouse_for_zone(address.village.zone_id)
     if warehouse is None:
         raise ValidationFailed(promise.REASON_TEXT["outside_service_area"], field="address")
-    promise.prepare(warehouse.id, (warehouse.plan_version, warehouse.plan_reset_version))  # may plan a warehouse that has no plan yet (commits)
+    promise.prepare(warehouse.id, (warehouse.plan_version, warehouse.plan_reset_version))  # may plan (commits)
     now = now or utcnow()
+    # The order, its stock and its payment are written before the warehouse is locked, so the
+    # lock is held only while the promise is re-checked and the route updated. (Locks are always
+    # taken stock first, then warehouse.) SQLite has one writer at a time: there the warehouse
+    # lock comes first, or a writer waiting for it would block its holder.
+    serial = db.engine.dialect.name == "sqlite"
     try:
-        with promise.warehouse_lock(warehouse.id):
-            # (a twin request that won the lock first makes this order's INSERT fail: IntegrityError)
-            order = _place_locked(user_id, address, lines, warehouse, window, method, idempotency_key, now)
-            db.session.commit()
-            promise.adopt()
-    except IntegrityError:
+        with promise.warehouse_lock(warehouse.id) if serial else nullcontext():
+            order, sources = _write_order(user_id, address, lines, warehouse, window, method, idempotency_key, now)
+            with nullcontext() if serial else promise.warehouse_lock(warehouse.id):
+                _promise_locked(order, sources, window, user_id, now)
+                db.session.commit()
+                promise.adopt()
+    except IntegrityError:  # a twin request with the same key placed the order first
         db.session.rollback()
         existing = _by_key(user_id, idempotency_key)
         if existing is None:
@@ -144,9 +151,11 @@ def _latest_batches(product_ids: list[int]) -> dict[int, int]:
     return {product_id: batch_id for product_id, batch_id in rows}  # the last one wins
 
 
-def _place_locked(user_id: int, address: Address, lines: list[tuple[Product, int]], warehouse: Warehouse,
-                  window: WindowClass, method: PaymentMethod, key: str, now: datetime) -> Order:
-    promise.prepare(warehouse.id)  # fresh under the lock, before the new order exists
+def _write_order(user_id: int, address: Address, lines: list[tuple[Product, int]], warehouse: Warehouse,
+                 window: WindowClass, method: PaymentMethod, key: str,
+                 now: datetime) -> tuple[Order, list[promise.LineSource]]:
+    """The order row with its lines, the stock reserved, the payment opened, the cart cleared
+    (flushed, not committed)."""
     sources = promise.pick_sources(lines, warehouse.location_id)
     if sources is None:
         raise inventory.OutOfStock(_l("Some items in your cart are no longer in stock. Please check your cart."))
@@ -174,15 +183,8 @@ def _place_locked(user_id: int, address: Address, lines: list[tuple[Product, int
         ))
     db.session.add(order)
     db.session.flush()
-    for source in sources:
+    for source in sorted(sources, key=lambda s: s.stock_id):  # one lock order for every cart
         inventory.reserve(source.stock_id, source.quantity, order_id=order.id, actor_id=user_id)
-    try:
-        order.promised_eta_at = promise.commit(order, sources, window, now)
-    except promise.PromiseBroken as broken:
-        raise WindowUnavailable(broken.quotes) from None
-    orders.record_event(order, "placed", to_status=order.status, actor_id=user_id,
-                        data={"window": window.code, "deadline_at": order.deadline_at.isoformat(),
-                              "eta": order.promised_eta_at.isoformat()})
     from ..payments import services as payments
 
     if method == PaymentMethod.ONLINE:
@@ -190,4 +192,18 @@ def _place_locked(user_id: int, address: Address, lines: list[tuple[Product, int
     else:
         payments.record_cash_on_delivery(order, new_order=True)
     cart_services.remove_products(user_id, [p.id for p, _ in lines])
-    return order
+    return order, sources
+
+
+def _promise_locked(order: Order, sources: list[promise.LineSource], window: WindowClass, user_id: int,
+                    now: datetime) -> None:
+    """Under the warehouse's lock: the chosen window re-checked against the current plan and the
+    order inserted into its route, or WindowUnavailable with fresh quotes."""
+    try:
+        promise.prepare(order.warehouse_id, placing=order.id)  # current under the lock
+        order.promised_eta_at = promise.commit(order, sources, window, now)
+    except promise.PromiseBroken as broken:
+        raise WindowUnavailable(broken.quotes) from None
+    orders.record_event(order, "placed", to_status=order.status, actor_id=user_id,
+                        data={"window": window.code, "deadline_at": order.deadline_at.isoformat(),
+                              "eta": order.promised_eta_at.isoformat()})

@@ -3,6 +3,9 @@ never reserve more than is on hand (no check-then-write race), on PostgreSQL and
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager
@@ -10,6 +13,8 @@ from sqlalchemy.orm import contains_eager
 from ..errors import Conflict
 from ..extensions import db
 from .models import LocationKind, Stock, StockMovement
+
+log = logging.getLogger("shanhuo.inventory")
 
 
 class OutOfStock(Conflict):
@@ -69,6 +74,20 @@ def ship(stock_id: int, quantity: int, *, order_id: int | None = None) -> None:
 
 def stock_row(product_id: int, location_id: int) -> Stock | None:
     return db.session.scalar(sa.select(Stock).where(Stock.product_id == product_id, Stock.location_id == location_id))
+
+
+def stock_rows_of(lines) -> list[tuple[Stock, Any]]:
+    """The stock row each order line was reserved from, in stock id order: the order in which
+    every transaction locks stock rows (then the warehouse), so none waits for another in a
+    cycle. A line whose stock row is gone is logged and left out."""
+    out = []
+    for line in lines:
+        stock = stock_row(line.product_id, line.source_location_id)
+        if stock is None:
+            log.warning("no stock row for an order line", extra={"order_id": line.order_id, "line_id": line.id})
+            continue
+        out.append((stock, line))
+    return sorted(out, key=lambda pair: pair[0].id)
 
 
 def sources_for(product_id: int, warehouse_location_id: int | None) -> list[Stock]:

@@ -106,12 +106,10 @@ def cancel(user_id: int, number: str, reason: str = "") -> Order:
         raise NotFound()
     if order.status not in CANCELLABLE:
         raise CannotCancel()
-    if order.warehouse_id:  # its stops leave the plan; the warehouse is locked before the stock, as at checkout
+    for stock, line in inventory.stock_rows_of(order.lines):
+        inventory.release(stock.id, line.quantity, reason="cancel", order_id=order.id, actor_id=user_id)
+    if order.warehouse_id:  # its stops leave the plan; the stock is locked before the warehouse, as at checkout
         planning.bump_plan_version(order.warehouse_id)
-    for line in order.lines:
-        stock = inventory.stock_row(line.product_id, line.source_location_id)
-        if stock is not None:
-            inventory.release(stock.id, line.quantity, reason="cancel", order_id=order.id, actor_id=user_id)
     record_event(order, "cancelled", to_status=OrderStatus.CANCELLED, actor_id=user_id,
                  data={"reason": reason[:200]} if reason else {})
     order.cancel_reason = reason[:200]

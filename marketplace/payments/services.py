@@ -402,7 +402,8 @@ def _move(order: Order, from_status: OrderStatus, to_status: OrderStatus, *condi
 
 def _open_orders_changed(order: Order) -> None:
     """An expired order leaves its warehouse's open orders: quoting states cached by every
-    process must notice (the warehouse is locked before any stock, as at checkout)."""
+    process must notice (call it after releasing the stock: stock is locked before the
+    warehouse, as at checkout)."""
     if order.warehouse_id:
         planning.bump_plan_version(order.warehouse_id)
 
@@ -448,15 +449,11 @@ def _expire_order(order: Order, now: datetime) -> bool:
     """Expire one order if it is still awaiting payment and past its deadline. The caller commits."""
     if not _move(order, OrderStatus.PENDING_PAYMENT, OrderStatus.EXPIRED, Order.payment_expires_at <= now):
         return False
-    _open_orders_changed(order)
     record_event(order, "expired", to_status=OrderStatus.EXPIRED,
                  data={"payment_expires_at": order.payment_expires_at.isoformat() if order.payment_expires_at else None})
-    for line in order.lines:
-        stock = inventory.stock_row(line.product_id, line.source_location_id)
-        if stock is None:
-            log.warning("no stock row to release", extra={"order_id": order.id, "line_id": line.id})
-            continue
+    for stock, line in inventory.stock_rows_of(order.lines):
         inventory.release(stock.id, line.quantity, reason="expired", order_id=order.id)
+    _open_orders_changed(order)
     for payment in db.session.scalars(sa.select(Payment).where(
             Payment.order_id == order.id, Payment.status == PaymentStatus.PENDING)):
         payment.status = PaymentStatus.EXPIRED

@@ -137,7 +137,7 @@ def _plan_from_rows(ctx: services.ProblemContext, plan_id: int) -> dm.Plan:
     return dm.Plan(routes=routes)
 
 
-def _state(warehouse_id: int, version_read: Versions | None = None) -> _State:
+def _state(warehouse_id: int, version_read: Versions | None = None, placing: int | None = None) -> _State:
     pending: _State | None = g.get("promise_pending")
     if pending is not None and pending.ctx.warehouse_id == warehouse_id:
         return pending  # this transaction's own, with the order it placed: not for the cache yet
@@ -154,11 +154,13 @@ def _state(warehouse_id: int, version_read: Versions | None = None) -> _State:
             _cache[warehouse_id] = state
             return state
     plan_id = _active_plan_id(warehouse_id)
+    if plan_id is None and placing is not None:  # (planning commits: not inside an order's transaction)
+        raise PromiseBroken(_infeasible(window_classes(), utcnow(), "no_plan"))
     if plan_id is None:  # no plan yet: make a quick one now (the scheduler refines it), quote on it
         services.plan_warehouse(warehouse_id, seconds=ON_DEMAND_PLAN_SECONDS, trigger=PlanTrigger.SCHEDULE)
         version, plan_id = _version(warehouse_id)[0], _active_plan_id(warehouse_id)
         assert plan_id is not None
-    ctx = services.build_problem(warehouse_id)
+    ctx = services.build_problem(warehouse_id, exclude=placing)
     plan = _plan_from_rows(ctx, plan_id)
     state = _State(version, plan_id, ctx, dpromise.PromiseIndex(ctx.problem, plan))
     _cache[warehouse_id] = state
@@ -211,12 +213,13 @@ def _index_at(state: _State, at: int) -> dpromise.PromiseIndex:
     return index
 
 
-def prepare(warehouse_id: int, version_read: Versions | None = None) -> None:
-    """Make sure the warehouse has a plan and a fresh quoting state: before taking its lock
-    (planning a warehouse that has no plan commits), and again under the lock before the new
-    order is written. ``version_read``: its (plan_version, plan_reset_version) as the caller just
-    loaded them with the warehouse (saves a query; under the lock the locked row's are used)."""
-    _state(warehouse_id, version_read)
+def prepare(warehouse_id: int, version_read: Versions | None = None, *, placing: int | None = None) -> None:
+    """Make sure the warehouse has a plan and a fresh quoting state: before an order is placed
+    (planning a warehouse that has no plan commits), and again under its lock, where ``placing``
+    is the order being placed (written, not yet in the plan: a rebuild leaves it out).
+    ``version_read``: its (plan_version, plan_reset_version) as the caller just loaded them with
+    the warehouse (saves a query; under the lock the locked row's are used)."""
+    _state(warehouse_id, version_read, placing)
 
 
 def invalidate(warehouse_id: int | None = None) -> None:
@@ -235,9 +238,11 @@ def warehouse_lock(warehouse_id: int) -> Iterator[None]:
     with _locks_guard:
         lock = _locks.setdefault(warehouse_id, threading.Lock())
     with lock:
+        # FOR NO KEY UPDATE (PostgreSQL): orders being placed reference the warehouse (a key-share
+        # lock from their foreign key check) before they wait here; that must not block the holder.
         row = db.session.execute(
             sa.select(Warehouse.plan_version, Warehouse.plan_reset_version).where(Warehouse.id == warehouse_id)
-            .with_for_update()).one()
+            .with_for_update(key_share=True)).one()
         g.promise_locked = (warehouse_id, (row[0], row[1]))
         try:
             yield

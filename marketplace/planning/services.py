@@ -98,11 +98,15 @@ def shift_window(vehicle: Vehicle, now: datetime) -> tuple[datetime, datetime]:
 PLANNED_STATUSES = (OrderStatus.PENDING_PAYMENT, OrderStatus.CONFIRMED)
 
 
-def open_orders(warehouse_id: int | None = None, ids: list[int] | None = None) -> list[Order]:
-    """A warehouse's open orders (or those of ``ids`` that are open), lines and sources loaded."""
+def open_orders(warehouse_id: int | None = None, ids: list[int] | None = None,
+                exclude: int | None = None) -> list[Order]:
+    """A warehouse's open orders (or those of ``ids`` that are open; not ``exclude``), lines and
+    sources loaded."""
     query = sa.select(Order).where(Order.status.in_(PLANNED_STATUSES)).order_by(Order.deadline_at)
     if warehouse_id is not None:
         query = query.where(Order.warehouse_id == warehouse_id)
+    if exclude is not None:
+        query = query.where(Order.id != exclude)
     if ids is not None:  # a few: one joined query
         query = query.where(Order.id.in_(ids)).options(
             joinedload(Order.lines).joinedload(OrderLine.source_location))
@@ -141,8 +145,9 @@ def site_location(ctx: ProblemContext, location: Location) -> dm.Location:
     return dm.Location(key, lat=location.lat, lon=location.lon, zone=ctx.zone_codes.get(location.zone_id))
 
 
-def build_problem(warehouse_id: int, now: datetime | None = None) -> ProblemContext:
-    """Open orders, vehicles, stock locations and learned travel factors of one warehouse."""
+def build_problem(warehouse_id: int, now: datetime | None = None, exclude: int | None = None) -> ProblemContext:
+    """Open orders (but ``exclude``, an order being placed), vehicles, stock locations and
+    learned travel factors of one warehouse."""
     now = now or utcnow()
     warehouse = db.session.get(Warehouse, warehouse_id)
     if warehouse is None:
@@ -175,7 +180,7 @@ def build_problem(warehouse_id: int, now: datetime | None = None) -> ProblemCont
         ))
 
     orders = []
-    for order in open_orders(warehouse.id):
+    for order in open_orders(warehouse.id, exclude=exclude):
         task, places = order_task(ctx, order)
         orders.append(task)
         for place in places:
@@ -219,8 +224,9 @@ def bump_plan_version(warehouse_id: int, *, inserted: bool = False) -> int:
     every process's cached quoting state of it (see :mod:`.promise`) is then rebuilt, or, when
     the change only ``inserted`` an order into routes that carry the new version as their
     ``changed_version``, brought up to date route by route. Returns the new version. It locks
-    the warehouse's row until the commit; call it before touching stock or stops, as the
-    checkout takes that lock first, so locks are always taken in the same order."""
+    the warehouse's row until the commit. Locks are always taken in one order: stock rows
+    (by id) first, then the warehouse, as the checkout does — so call it after any change to
+    stock in the same transaction."""
     values = {"plan_version": Warehouse.plan_version + 1}
     if not inserted:
         values["plan_reset_version"] = Warehouse.plan_version + 1
