@@ -122,8 +122,9 @@ def place_order(user_id: int, address_id: int, window_code: str, payment_method:
     try:
         with promise.warehouse_lock(warehouse.id) if serial else nullcontext():
             order, sources = _write_order(user_id, address, lines, warehouse, window, method, idempotency_key, now)
+            zone = promise.zone_margin(order.zone_id)
             with nullcontext() if serial else promise.warehouse_lock(warehouse.id):
-                _promise_locked(order, sources, window, user_id, now)
+                _promise_locked(order, sources, window, zone, user_id, now)
                 db.session.commit()
                 promise.adopt()
     except IntegrityError:  # a twin request with the same key placed the order first
@@ -195,13 +196,13 @@ def _write_order(user_id: int, address: Address, lines: list[tuple[Product, int]
     return order, sources
 
 
-def _promise_locked(order: Order, sources: list[promise.LineSource], window: WindowClass, user_id: int,
-                    now: datetime) -> None:
+def _promise_locked(order: Order, sources: list[promise.LineSource], window: WindowClass,
+                    zone: tuple[int, list[str]], user_id: int, now: datetime) -> None:
     """Under the warehouse's lock: the chosen window re-checked against the current plan and the
     order inserted into its route, or WindowUnavailable with fresh quotes."""
     try:
         promise.prepare(order.warehouse_id, placing=order.id)  # current under the lock
-        order.promised_eta_at = promise.commit(order, sources, window, now)
+        order.promised_eta_at = promise.commit(order, sources, window, now, zone)
     except promise.PromiseBroken as broken:
         raise WindowUnavailable(broken.quotes) from None
     orders.record_event(order, "placed", to_status=order.status, actor_id=user_id,

@@ -319,16 +319,17 @@ class PromiseBroken(Exception):
         super().__init__("window no longer available")
 
 
-def commit(order: Order, sources: list[LineSource], window: WindowClass, now: datetime) -> datetime:
+def commit(order: Order, sources: list[LineSource], window: WindowClass, now: datetime,
+           zone: tuple[int, list[str]] | None = None) -> datetime:
     """Insert a placed order into its warehouse's plan, or raise PromiseBroken with fresh quotes.
 
     Must run inside :func:`warehouse_lock`; the order row is flushed (has an id) but not
-    committed. Writes the new stops into the stored route, bumps the warehouse's plan_version
+    committed. ``zone``: the zone's :func:`zone_margin`, when the caller read it before the lock. Writes the new stops into the stored route, bumps the warehouse's plan_version
     and returns the planned arrival. Call :func:`adopt` after the transaction commits so the
     next quote starts from the new plan.
     """
     state = _state(order.warehouse_id)  # as of the version read with the lock
-    margin, suspended = zone_margin(order.zone_id)
+    margin, suspended = zone if zone is not None else zone_margin(order.zone_id)
     key, address_key = f"O{order.id}", f"A{order.id}"
     task, extra = _task(sources, f"L{state.ctx.depot_location_id}")
     task = replace(task, id=key, delivery=address_key)
