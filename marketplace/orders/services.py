@@ -92,7 +92,6 @@ def tracking(order: Order) -> Tracking | None:
 def cancel(user_id: int, number: str, reason: str = "") -> Order:
     """Cancel the consumer's own order before dispatch: stock released, refund recorded,
     its stops taken out of the plan. Safe against double submission (row lock + status check)."""
-    from ..dispatch.models import Route, Stop, StopStatus
     from ..inventory import services as inventory
     from ..payments import services as payments
     from ..planning import services as planning
@@ -115,14 +114,6 @@ def cancel(user_id: int, number: str, reason: str = "") -> Order:
     order.cancel_reason = reason[:200]
     # Paid: refunded. Unpaid: its open payment is closed so it can no longer be paid.
     payments.refund(order, order.total_fen, "cancelled by the consumer")
-    pending = db.session.scalars(sa.select(Stop).where(Stop.order_id == order.id, Stop.status == StopStatus.PENDING))
-    routes = set()
-    for stop in pending:
-        routes.add(stop.route_id)
-        db.session.delete(stop)
-    db.session.flush()
-    for route_id in routes:  # close the gaps in the visiting order
-        for sequence, stop in enumerate(db.session.get(Route, route_id).stops, start=1):
-            stop.sequence = sequence
+    planning.take_out_of_plan(order.id)
     db.session.commit()
     return order

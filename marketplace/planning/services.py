@@ -30,6 +30,7 @@ from ..dispatch.models import (
     Route,
     Stop,
     StopKind,
+    StopStatus,
     UnassignedOrder,
 )
 from ..errors import NotFound
@@ -233,6 +234,21 @@ def bump_plan_version(warehouse_id: int, *, inserted: bool = False) -> int:
     return db.session.execute(
         sa.update(Warehouse).where(Warehouse.id == warehouse_id).values(**values).returning(Warehouse.plan_version)
     ).scalar_one()
+
+
+def take_out_of_plan(order_id: int) -> None:
+    """A cancelled or expired order's stops that are still to be visited leave their routes,
+    whose visiting order closes up. Flushes; the caller bumps the plan version and commits."""
+    pending = db.session.scalars(sa.select(Stop).where(Stop.order_id == order_id, Stop.status == StopStatus.PENDING))
+    routes = set()
+    for stop in pending:
+        routes.add(stop.route_id)
+        db.session.delete(stop)
+    db.session.flush()
+    for route_id in sorted(routes):
+        for sequence, stop in enumerate(db.session.get(Route, route_id).stops, start=1):
+            stop.sequence = sequence
+    db.session.flush()
 
 
 def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor_id: int | None = None) -> Plan:

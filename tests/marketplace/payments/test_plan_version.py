@@ -9,7 +9,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from marketplace.extensions import db
-from marketplace.models import Order, Warehouse
+from marketplace.models import Order, Stop, Warehouse
 from marketplace.payments import services
 from marketplace.planning import services as planning
 
@@ -41,10 +41,22 @@ def test_an_unpaid_order_is_planned_and_payment_changes_no_plan(app, pending_ord
     assert planned(app, pending_order.order_id)
 
 
+def stops_of(app, order_id: int) -> int:
+    with app.app_context():
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(Stop).where(Stop.order_id == order_id))
+        db.session.remove()
+        return count
+
+
 def test_expiry_takes_the_order_out_and_bumps_the_versions_once(app, pending_order):
+    with app.app_context():  # the planner routes an order awaiting payment
+        planning.plan_warehouse(db.session.get(Order, pending_order.order_id).warehouse_id, seconds=0.3)
+        db.session.remove()
+    assert stops_of(app, pending_order.order_id) >= 1
     version, _ = plan_version(app, pending_order.order_id)
     with app.app_context():
         assert services.expire_unpaid(now=pending_order.expires_at + timedelta(seconds=1)) == 1
         assert services.expire_unpaid(now=pending_order.expires_at + timedelta(seconds=1)) == 0
     assert plan_version(app, pending_order.order_id) == (version + 1, version + 1)
     assert not planned(app, pending_order.order_id)
+    assert stops_of(app, pending_order.order_id) == 0  # no van goes there any more
