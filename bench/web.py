@@ -199,16 +199,18 @@ def order_benchmark(app, seconds: int, processes: int = 2, threads: int = 3, ext
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as ex:
         outcomes = list(ex.map(_place_orders, range(processes)))
     placed, refused = sum(o[0] for o in outcomes), sum(o[1] for o in outcomes)
+    cpu = sum(o[2] for o in outcomes)
     print(f"\n## Checkout on PostgreSQL ({len(people)} consumers over the 3 warehouses with {extra_vans} vans added "
           f"to each, {processes} processes × {threads} threads, {seconds} s)")
-    print(f"- placed orders/s: {placed / seconds:.1f} ({placed} placed, {refused} refused)")
+    print(f"- placed orders/s: {placed / seconds:.1f} ({placed} placed, {refused} refused; the order processes "
+          f"used {cpu:.1f} CPU s, {1000 * cpu / max(1, placed + refused):.1f} ms per order)")
     print(f"- quote latency (n={len(latencies)}): p50 {pct(50):.1f} ms, p95 {pct(95):.1f} ms, p99 {pct(99):.1f} ms")
 
 
 _order_job: tuple = ()
 
 
-def _place_orders(_: int) -> tuple[int, int]:
+def _place_orders(_: int) -> tuple[int, int, float]:
     """One order process: ``threads`` threads placing orders from ``begin`` for ``seconds``."""
     from marketplace.checkout import services as checkout
     from marketplace.errors import DomainError
@@ -237,10 +239,11 @@ def _place_orders(_: int) -> tuple[int, int]:
                 finally:
                     db.session.remove()
 
+    cpu = time.process_time()
     with ThreadPoolExecutor(max_workers=threads) as pool:
         for _ in range(threads):
             pool.submit(worker)
-    return placed[0], refused[0]
+    return placed[0], refused[0], time.process_time() - cpu
 
 
 if __name__ == "__main__":
