@@ -3,9 +3,16 @@ warehouse's current plan, and committing a promise under a per-warehouse lock.
 
 A warehouse's quoting state (its problem, plan and :class:`delivery.promise.PromiseIndex`) is
 built from the database and cached per process under the warehouse's ``plan_version``. Every
-change to its plan or open orders (a re-plan, an order committed, cancelled, paid or expired,
-in any process) bumps that version in the same transaction, so one cheap read tells whether
-the cache is current; under the warehouse's lock the version comes with the lock itself.
+change to its plan or open orders (a re-plan, an order placed, cancelled or expired, in any
+process) bumps that version in the same transaction, so one cheap read tells whether the cache
+is current; under the warehouse's lock the version comes with the lock itself. An order placed
+also marks its route with the new version (``Route.changed_version``); any other change also
+sets ``plan_reset_version``. A process whose state is behind only by orders placed elsewhere
+catches up by reloading just the marked routes; otherwise it rebuilds the state.
+
+Locks, always in this order: stock rows (by id), then the warehouse row (FOR NO KEY UPDATE).
+The checkout writes the order, its stock reservation and payment first and holds the
+warehouse's lock only to re-check the promise and update the route.
 """
 
 from __future__ import annotations
