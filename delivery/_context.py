@@ -90,9 +90,12 @@ class _Square:
         n0: int,
         locs: Sequence[Location],
         between: Callable[[Sequence[Location], Sequence[Location]], np.ndarray],
+        old: Sequence[Location] | None = None,
+        new: Sequence[Location] | None = None,
     ) -> _Square:
         """The square holding the view of the first ``n0`` locations grown to all of ``locs``
-        (only the new rows and columns are asked of the provider)."""
+        (only the new rows and columns are asked of the provider; ``old`` and ``new`` are
+        ``locs[:n0]`` and ``locs[n0:]`` when the caller has them)."""
         n = len(locs)
         if n == n0:
             return self
@@ -102,7 +105,8 @@ class _Square:
                 self.used = n
         sq = self if mine else _Square(self.view(n0), n)
         sq.used = n
-        old, new = locs[:n0], locs[n0:]
+        old = locs[:n0] if old is None else old
+        new = locs[n0:] if new is None else new
         sq.buf[:n0, n0:n] = np.asarray(between(old, new), dtype=np.int64).reshape(n0, n - n0)
         sq.buf[n0:n, :n] = np.asarray(between(new, locs), dtype=np.int64).reshape(n - n0, n)
         return sq
@@ -137,11 +141,12 @@ class Context:
             if locs[:n0] != base.problem.locations:
                 raise ValueError("the base context's locations must come first, unchanged")
             self.matrix = m = base.matrix
+            old, new = locs[:n0], locs[n0:]  # (the same sequences for every matrix: see HaversineMatrix)
             for key, sq in list(base._squares.items()):
                 if key is None:
-                    self._squares[key] = sq.grown(n0, locs, m.distances)
+                    self._squares[key] = sq.grown(n0, locs, m.distances, old, new)
                 else:
-                    self._squares[key] = sq.grown(n0, locs, lambda a, b, s=key: m.durations(a, b, s))
+                    self._squares[key] = sq.grown(n0, locs, lambda a, b, s=key: m.durations(a, b, s), old, new)
             grown = self._squares[None].view(n)
             self._dmax = max(base._dmax, _finite_max(grown[n0:, :]), _finite_max(grown[:n0, n0:]))
         self.dist = self._squares[None].view(n)

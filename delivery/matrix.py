@@ -61,7 +61,22 @@ class HaversineMatrix:
     zone_factors: Mapping[str, float] = field(default_factory=dict)
     default_zone_factor: float = 1.0
 
+    #: the last two (origins, destinations, metres): a context growing its matrices asks for
+    #: the same two blocks once for distances and once per vehicle speed
+    _last: list = field(default_factory=list, compare=False, repr=False)
+
     def _metres(self, origins: Sequence[Location], destinations: Sequence[Location]) -> np.ndarray:
+        if not (isinstance(origins, tuple) and isinstance(destinations, tuple)):
+            return self._compute_metres(origins, destinations)  # (only immutable ones are kept)
+        recent = list(self._last)
+        for o, d, metres in recent:
+            if o is origins and d is destinations:
+                return metres
+        metres = self._compute_metres(origins, destinations)
+        self._last[:] = [*recent[-1:], (origins, destinations, metres)]
+        return metres
+
+    def _compute_metres(self, origins: Sequence[Location], destinations: Sequence[Location]) -> np.ndarray:
         lat1, lon1 = (np.radians(v) for v in _coords(origins, "lat", "lon"))
         lat2, lon2 = (np.radians(v) for v in _coords(destinations, "lat", "lon"))
         dlat = lat2[None, :] - lat1[:, None]
