@@ -26,7 +26,7 @@ from delivery.model import (
     Vehicle,
     Visit,
 )
-from delivery.validate import validate
+from delivery.validate import _kept, validate
 
 
 @dataclass(slots=True)
@@ -192,7 +192,16 @@ class Context:
             == [(vi.vehicle.id, vi.origin, vi.depot) for vi in self.vehicles]
         )
         prior = base if same_fleet else None
-        for o in problem.orders:
+        orders = problem.orders
+        if prior is not None:
+            k = _kept(prior.problem.orders, orders)
+            if k:
+                # appended to (the usual growth): the base's stops are taken over wholesale
+                self.stops = dict(prior.stops)
+                self.order_stops = dict(prior.order_stops)
+                self.eligible = dict(prior.eligible)
+                orders = orders[k:]
+        for o in orders:
             if prior is not None and prior.problem.order_by_id.get(o.id) is o:
                 refs = self.order_stops[o.id] = prior.order_stops[o.id]
                 for ref in refs:
