@@ -146,14 +146,15 @@ class PromiseIndex:
                 m = self.ctx.dur(s)
                 out[s] = (m[:, i], m[i, :])
             return out
+        one = (x,)  # (the same tuples for every matrix: a provider may reuse what it computed)
         out["d"] = (
-            np.asarray(self.matrix.distances(locs, [x]))[:, 0],
-            np.asarray(self.matrix.distances([x], locs))[0, :],
+            np.asarray(self.matrix.distances(locs, one))[:, 0],
+            np.asarray(self.matrix.distances(one, locs))[0, :],
         )
         for s in self.speeds:
             out[s] = (
-                np.asarray(self.matrix.durations(locs, [x], s))[:, 0],
-                np.asarray(self.matrix.durations([x], locs, s))[0, :],
+                np.asarray(self.matrix.durations(locs, one, s))[:, 0],
+                np.asarray(self.matrix.durations(one, locs, s))[0, :],
             )
         return out
 
