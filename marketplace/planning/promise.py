@@ -331,9 +331,10 @@ def commit(order: Order, sources: list[LineSource], window: WindowClass, now: da
     """Insert a placed order into its warehouse's plan, or raise PromiseBroken with fresh quotes.
 
     Must run inside :func:`warehouse_lock`; the order row is flushed (has an id) but not
-    committed. ``zone``: the zone's :func:`zone_margin`, when the caller read it before the lock. Writes the new stops into the stored route, bumps the warehouse's plan_version
+    committed. Writes the new stops into the stored route, bumps the warehouse's plan_version
     and returns the planned arrival. Call :func:`adopt` after the transaction commits so the
-    next quote starts from the new plan.
+    next quote starts from the new plan. ``zone``: the zone's :func:`zone_margin`, when the
+    caller read it before taking the lock.
     """
     state = _state(order.warehouse_id)  # as of the version read with the lock
     margin, suspended = zone if zone is not None else zone_margin(order.zone_id)
