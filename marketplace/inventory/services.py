@@ -77,12 +77,17 @@ def stock_row(product_id: int, location_id: int) -> Stock | None:
 
 
 def stock_rows_of(lines) -> list[tuple[Stock, Any]]:
-    """The stock row each order line was reserved from, in stock id order: the order in which
-    every transaction locks stock rows (then the warehouse), so none waits for another in a
-    cycle. A line whose stock row is gone is logged and left out."""
+    """The stock row each order line was reserved from (one query), in stock id order: the
+    order in which every transaction locks stock rows (then the warehouse), so none waits for
+    another in a cycle. A line whose stock row is gone is logged and left out."""
+    lines = list(lines)
+    pairs = {(line.product_id, line.source_location_id) for line in lines}
+    rows = db.session.scalars(
+        sa.select(Stock).where(sa.tuple_(Stock.product_id, Stock.location_id).in_(pairs))) if pairs else []
+    by_pair = {(stock.product_id, stock.location_id): stock for stock in rows}
     out = []
     for line in lines:
-        stock = stock_row(line.product_id, line.source_location_id)
+        stock = by_pair.get((line.product_id, line.source_location_id))
         if stock is None:
             log.warning("no stock row for an order line", extra={"order_id": line.order_id, "line_id": line.id})
             continue
