@@ -88,7 +88,9 @@ def new_idempotency_key() -> str:
 
 
 def _order_number(now: datetime) -> str:
-    return f"SH{now.astimezone(LOCAL_TZ):%y%m%d%H%M}{secrets.randbelow(10**6):06d}"
+    """SH + local minute + 12 random digits (24 characters). Two orders of one minute share a
+    number with a chance of n²/2·10⁻¹²; place_order then retries with a new one."""
+    return f"SH{now.astimezone(LOCAL_TZ):%y%m%d%H%M}{secrets.randbelow(10**12):012d}"
 
 
 def place_order(user_id: int, address_id: int, window_code: str, payment_method: str, idempotency_key: str,
@@ -97,9 +99,7 @@ def place_order(user_id: int, address_id: int, window_code: str, payment_method:
     idempotency key returns the first order instead of placing a second one."""
     if not IDEMPOTENCY_RE.match(idempotency_key or ""):
         raise ValidationFailed(_l("The order form is incomplete. Please reload the page."), field="idempotency_key")
-    existing = _by_key(user_id, idempotency_key)
-    if existing is not None:
-        return existing
+    # (a repeated key is found by the unique (user, key) constraint when the order is written)
     window = db.session.scalar(sa.select(WindowClass).where(WindowClass.code == window_code, WindowClass.active.is_(True)))
     if window is None:
         raise ValidationFailed(_l("Choose one of the offered delivery windows."), field="window")
@@ -119,24 +119,28 @@ def place_order(user_id: int, address_id: int, window_code: str, payment_method:
     # taken stock first, then warehouse.) SQLite has one writer at a time: there the warehouse
     # lock comes first, or a writer waiting for it would block its holder.
     serial = db.engine.dialect.name == "sqlite"
-    try:
-        with promise.warehouse_lock(warehouse.id) if serial else nullcontext():
-            order, sources = _write_order(user_id, address, lines, warehouse, window, method, idempotency_key, now)
-            zone = promise.zone_margin(order.zone_id)
-            with nullcontext() if serial else promise.warehouse_lock(warehouse.id):
-                _promise_locked(order, sources, window, zone, user_id, now)
-                db.session.commit()
-                promise.adopt()
-    except IntegrityError:  # a twin request with the same key placed the order first
-        db.session.rollback()
-        existing = _by_key(user_id, idempotency_key)
-        if existing is None:
+    for attempt in range(3):
+        try:
+            with promise.warehouse_lock(warehouse.id) if serial else nullcontext():
+                order, sources = _write_order(user_id, address, lines, warehouse, window, method, idempotency_key, now)
+                zone = promise.zone_margin(order.zone_id)
+                with nullcontext() if serial else promise.warehouse_lock(warehouse.id):
+                    _promise_locked(order, sources, window, zone, user_id, now)
+                    db.session.commit()
+                    promise.adopt()
+            return order
+        except IntegrityError:
+            db.session.rollback()
+            existing = _by_key(user_id, idempotency_key)
+            if existing is not None:  # the same key placed the order first (a double submit)
+                return existing
+            if attempt == 2:
+                raise
+            # else the order number was taken in the same minute: write it again with a new one
+        except Exception:
+            db.session.rollback()
             raise
-        return existing
-    except Exception:
-        db.session.rollback()
-        raise
-    return order
+    raise AssertionError("unreachable")
 
 
 def _by_key(user_id: int, key: str) -> Order | None:

@@ -92,6 +92,8 @@ class StopStatus(enum.StrEnum):
 
 class Stop(db.Model):
     __tablename__ = "stops"
+    # on PostgreSQL the constraint is DEFERRABLE INITIALLY IMMEDIATE (migration 5b1d0c7e9a21): a
+    # route is renumbered in one statement there; SQLite has no deferrable unique constraints
     __table_args__ = (sa.UniqueConstraint("route_id", "sequence"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

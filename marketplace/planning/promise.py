@@ -113,7 +113,7 @@ def _version(warehouse_id: int, read: Versions | None = None) -> Versions:
     (nothing else can change them then), else as the caller just ``read`` them, else one query."""
     locked = g.get("promise_locked")
     if locked is not None and locked[0] == warehouse_id:
-        return locked[1]
+        return locked[1]  # (before this transaction's own bump)
     if read is not None:
         return read
     row = db.session.execute(
@@ -239,18 +239,22 @@ def invalidate(warehouse_id: int | None = None) -> None:
 
 @contextmanager
 def warehouse_lock(warehouse_id: int) -> Iterator[None]:
-    """Serialize promise commits per warehouse: a process lock (embedded deployment) and a row
+    """Serialize order placement per warehouse: a process lock (embedded deployment) and a row
     lock on the warehouse (several processes on PostgreSQL), held until the caller commits.
-    The row comes with its plan_version, so the quoting state is checked without a query."""
+    The row lock is taken by the version bump of the insertion that :func:`commit` makes (as
+    :func:`services.bump_plan_version` with ``inserted``): one statement locks, tells the
+    version the quoting state must have, and versions the change; a refused order's rollback
+    undoes it."""
     with _locks_guard:
         lock = _locks.setdefault(warehouse_id, threading.Lock())
     with lock:
-        # FOR NO KEY UPDATE (PostgreSQL): orders being placed reference the warehouse (a key-share
-        # lock from their foreign key check) before they wait here; that must not block the holder.
-        row = db.session.execute(
-            sa.select(Warehouse.plan_version, Warehouse.plan_reset_version).where(Warehouse.id == warehouse_id)
-            .with_for_update(key_share=True)).one()
-        g.promise_locked = (warehouse_id, (row[0], row[1]))
+        # (an UPDATE of non-key columns locks FOR NO KEY UPDATE on PostgreSQL: orders being placed
+        # reference the warehouse, a key-share lock from their foreign key, before they wait here)
+        version, reset = db.session.execute(
+            sa.update(Warehouse).where(Warehouse.id == warehouse_id)
+            .values(plan_version=Warehouse.plan_version + 1)
+            .returning(Warehouse.plan_version, Warehouse.plan_reset_version)).one()
+        g.promise_locked = (warehouse_id, (version - 1, reset), version)
         try:
             yield
         finally:
@@ -331,8 +335,8 @@ def commit(order: Order, sources: list[LineSource], window: WindowClass, now: da
     """Insert a placed order into its warehouse's plan, or raise PromiseBroken with fresh quotes.
 
     Must run inside :func:`warehouse_lock`; the order row is flushed (has an id) but not
-    committed. Writes the new stops into the stored route, bumps the warehouse's plan_version
-    and returns the planned arrival. Call :func:`adopt` after the transaction commits so the
+    committed. Writes the new stops into the stored route, marked with the plan_version that
+    the lock bumped, and returns the planned arrival. Call :func:`adopt` after the transaction commits so the
     next quote starts from the new plan. ``zone``: the zone's :func:`zone_margin`, when the
     caller read it before taking the lock.
     """
@@ -358,7 +362,9 @@ def commit(order: Order, sources: list[LineSource], window: WindowClass, now: da
     ctx = replace(state.ctx, problem=index.problem, orders={**state.ctx.orders, key: order.id},
                   locations={**state.ctx.locations, address_key: (order.lat, order.lon, None),
                              **{loc.id: (loc.lat, loc.lon, int(loc.id[1:])) for loc in extra}})
-    version = services.bump_plan_version(order.warehouse_id, inserted=True)
+    locked = g.get("promise_locked")
+    assert locked is not None and locked[0] == order.warehouse_id, "commit() runs under warehouse_lock()"
+    version = locked[2]
     _store_route(state.plan_id, ctx, route, order, sources, version)
     # The cached state stays right until this transaction commits (apply() changed nothing).
     g.promise_pending = _State(version, state.plan_id, ctx, index)
@@ -378,8 +384,9 @@ def _store_route(plan_id: int, ctx: services.ProblemContext, route: dm.Route, or
                  sources: list[LineSource], version: int) -> None:
     """Write the vehicle's new visiting order (with the new order's stops) into the active plan:
     the new stops are inserted, and only the stops whose place or planned times changed are
-    updated (in one statement, after moving those whose place changes out of the way, as
-    (route, sequence) is unique). The route is marked with the new plan ``version``."""
+    updated: in one statement on PostgreSQL, where the unique (route, sequence) is checked at
+    the statement's end; elsewhere after moving those whose place changes out of the way. The
+    route is marked with the new plan ``version``."""
     vehicle_id = ctx.vehicles[route.vehicle_id]
     rows = db.session.execute(
         sa.select(Route.id.label("route_id"), Route.end_at, Stop.id.label("stop_id"), Stop.order_id,
@@ -430,12 +437,24 @@ def _store_route(plan_id: int, ctx: services.ProblemContext, route: dm.Route, or
     # Stops the plan no longer holds (done or left out) keep their place at the end.
     for tail, stop in enumerate(sorted(existing.values(), key=lambda r: r.sequence), start=len(route.stops) + 1):
         place(stop, tail, stop.planned_arrival_at, stop.planned_departure_at)
-    if moved:  # negative places cannot collide with any final one
-        db.session.execute(sa.update(Stop).where(Stop.id.in_(moved)).values(sequence=-Stop.sequence)
-                           .execution_options(synchronize_session=False))
-    if changes:
+    if changes and db.engine.dialect.name == "postgresql":
+        # one statement: (route, sequence) is checked at its end there (deferrable constraint)
+        db.session.execute(_RENUMBER_STOPS, {
+            "ids": [c["id"] for c in changes], "sequences": [c["sequence"] for c in changes],
+            "arrivals": [c["planned_arrival_at"] for c in changes],
+            "departures": [c["planned_departure_at"] for c in changes]})
+    elif changes:
+        if moved:  # negative places cannot collide with any final one
+            db.session.execute(sa.update(Stop).where(Stop.id.in_(moved)).values(sequence=-Stop.sequence)
+                               .execution_options(synchronize_session=False))
         db.session.execute(sa.update(Stop), changes)  # one executemany by primary key
     db.session.add_all(new_stops)
+
+
+_RENUMBER_STOPS = sa.text(
+    "UPDATE stops SET sequence = v.sequence, planned_arrival_at = v.arrival, planned_departure_at = v.departure "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:sequences AS integer[]), CAST(:arrivals AS timestamptz[]), "
+    "CAST(:departures AS timestamptz[])) AS v(id, sequence, arrival, departure) WHERE stops.id = v.id")
 
 
 def fastest_for_product(product_id: int, user_id: int | None) -> tuple[WindowQuote | None, Village | None]:

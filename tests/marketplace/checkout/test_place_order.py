@@ -58,6 +58,20 @@ def test_same_idempotency_key_gives_one_order(app, shop):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(Order.user_id == shop.user_id)) == 1
 
 
+def test_an_order_number_taken_in_the_same_minute_is_drawn_again(app, shop, monkeypatch):
+    before = stock_of(app, shop.stock_id)
+    with app.app_context():
+        first = checkout.place_order(shop.user_id, shop.address_id, "18h", "cod", _key(), cart_items={shop.product_id: 1})
+        drawn = iter([first.number, "SH2611240000123456789012"])
+        monkeypatch.setattr(checkout, "_order_number", lambda now: next(drawn))
+        second = checkout.place_order(shop.user_id, shop.address_id, "18h", "cod", _key(),
+                                      cart_items={shop.product_id: 1})
+        assert second.number == "SH2611240000123456789012" and second.id != first.id
+        assert [e.kind for e in second.events] == ["placed"]
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(Order.user_id == shop.user_id)) == 2
+    assert stock_of(app, shop.stock_id) == (before[0], before[1] + 2)  # the failed attempt left no reservation
+
+
 @pytest.mark.parametrize(("field", "value"), [("window", "3h"), ("window", ""), ("method", "bitcoin"), ("key", "x")])
 def test_bad_input_is_refused_and_writes_nothing(app, shop, field, value):
     args = {"window": "18h", "method": "cod", "key": _key()}
