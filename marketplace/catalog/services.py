@@ -18,14 +18,18 @@ from .models import Category, CertificationType, Product, ProductStatus
 PAGE_SIZE = 24
 
 
-def on_sale():
-    """Products a consumer may buy: active, from an approved cooperative."""
-    return (
+def on_sale(*, for_display: bool = True):
+    """Products a consumer may buy: active, from an approved cooperative (with the cooperative,
+    its village and the category loaded ``for_display``)."""
+    query = (
         sa.select(Product)
         .join(Product.cooperative)
         .where(Product.status == ProductStatus.ACTIVE, Cooperative.status == CooperativeStatus.APPROVED)
-        .options(joinedload(Product.cooperative).joinedload(Cooperative.village), joinedload(Product.category))
     )
+    if for_display:
+        query = query.options(joinedload(Product.cooperative).joinedload(Cooperative.village),
+                              joinedload(Product.category))
+    return query
 
 
 def categories() -> list[Category]:

@@ -60,10 +60,11 @@ class CheckoutQuote:
         return any(w.feasible for w in self.windows)
 
 
-def cart_lines(cart_items: dict[int, int]) -> list[tuple[Product, int]]:
+def cart_lines(cart_items: dict[int, int], *, for_display: bool = True) -> list[tuple[Product, int]]:
     if not cart_items:
         raise EmptyCart()
-    products = db.session.scalars(catalog.on_sale().where(Product.id.in_(cart_items))).unique().all()
+    query = catalog.on_sale(for_display=for_display).where(Product.id.in_(cart_items))
+    products = db.session.scalars(query).unique().all()
     if not products:
         raise EmptyCart()
     return [(p, cart_items[p.id]) for p in sorted(products, key=lambda p: p.id)]
@@ -99,7 +100,9 @@ def place_order(user_id: int, address_id: int, window_code: str, payment_method:
     idempotency key returns the first order instead of placing a second one."""
     if not IDEMPOTENCY_RE.match(idempotency_key or ""):
         raise ValidationFailed(_l("The order form is incomplete. Please reload the page."), field="idempotency_key")
-    # (a repeated key is found by the unique (user, key) constraint when the order is written)
+    existing = _by_key(user_id, idempotency_key)  # a retry after the first one went through (its cart is gone)
+    if existing is not None:
+        return existing
     window = db.session.scalar(sa.select(WindowClass).where(WindowClass.code == window_code, WindowClass.active.is_(True)))
     if window is None:
         raise ValidationFailed(_l("Choose one of the offered delivery windows."), field="window")
@@ -108,7 +111,7 @@ def place_order(user_id: int, address_id: int, window_code: str, payment_method:
     except ValueError:
         raise ValidationFailed(_l("Choose how you will pay."), field="payment_method") from None
     address = geo.address_of(user_id, address_id)
-    lines = cart_lines(cart_services.items() if cart_items is None else cart_items)
+    lines = cart_lines(cart_services.items() if cart_items is None else cart_items, for_display=False)
     warehouse = geo.warehouse_for_zone(address.village.zone_id)
     if warehouse is None:
         raise ValidationFailed(promise.REASON_TEXT["outside_service_area"], field="address")

@@ -187,11 +187,7 @@ def _caught_up(cached: _State, version: int) -> _State | None:
     known = cached.ctx.problem.order_by_id
     ctx = replace(cached.ctx, orders=dict(cached.ctx.orders), locations=dict(cached.ctx.locations))
     new_ids = {row.order_id for row in rows if row.order_id and f"O{row.order_id}" not in known}
-    tasks, places = [], []
-    for order in services.open_orders(ids=sorted(new_ids)) if new_ids else ():
-        task, where = services.order_task(ctx, order)
-        tasks.append(task)
-        places.extend(where)
+    tasks, places = services.order_tasks(ctx, ids=sorted(new_ids)) if new_ids else ([], [])
     tasks_by_id = {**known, **{t.id: t for t in tasks}}
     routes: dict[str, list[dm.StopRef]] = {}
     for row in rows:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased
 
 from delivery import matrix as dmatrix
 from delivery import model as dm
@@ -99,44 +99,55 @@ def shift_window(vehicle: Vehicle, now: datetime) -> tuple[datetime, datetime]:
 PLANNED_STATUSES = (OrderStatus.PENDING_PAYMENT, OrderStatus.CONFIRMED)
 
 
-def open_orders(warehouse_id: int | None = None, ids: list[int] | None = None,
-                exclude: int | None = None) -> list[Order]:
-    """A warehouse's open orders (or those of ``ids`` that are open; not ``exclude``), lines and
-    sources loaded."""
-    query = sa.select(Order).where(Order.status.in_(PLANNED_STATUSES)).order_by(Order.deadline_at)
+def order_tasks(ctx: ProblemContext, warehouse_id: int | None = None, ids: list[int] | None = None,
+                exclude: int | None = None) -> tuple[list[dm.Order], list[dm.Location]]:
+    """A warehouse's open orders (or those of ``ids`` that are open; not ``exclude``) as planning
+    tasks, with the places they need (their addresses, and the cooperatives their goods are
+    picked up from); records their ids in ``ctx``. One query: the order columns, its lines'
+    totals and the place of its cooperative."""
+    farm_of_line = sa.case((Location.kind == LocationKind.COOPERATIVE, OrderLine.source_location_id))
+    totals = (
+        sa.select(OrderLine.order_id, sa.func.sum(OrderLine.weight_g).label("weight"),
+                  sa.func.sum(OrderLine.volume_cm3).label("volume"), sa.func.min(farm_of_line).label("farm_id"))
+        .join(Location, Location.id == OrderLine.source_location_id).group_by(OrderLine.order_id).subquery()
+    )
+    farm = aliased(Location)
+    query = (
+        sa.select(Order.id, Order.lat, Order.lon, Order.zone_id, Order.deadline_at, totals.c.weight, totals.c.volume,
+                  farm.id.label("farm_id"), farm.lat.label("farm_lat"), farm.lon.label("farm_lon"),
+                  farm.zone_id.label("farm_zone_id"))
+        .outerjoin(totals, totals.c.order_id == Order.id).outerjoin(farm, farm.id == totals.c.farm_id)
+        .where(Order.status.in_(PLANNED_STATUSES)).order_by(Order.deadline_at, Order.id)
+    )
     if warehouse_id is not None:
         query = query.where(Order.warehouse_id == warehouse_id)
     if exclude is not None:
         query = query.where(Order.id != exclude)
-    if ids is not None:  # a few: one joined query
-        query = query.where(Order.id.in_(ids)).options(
-            joinedload(Order.lines).joinedload(OrderLine.source_location))
-        return list(db.session.scalars(query).unique())
-    return list(db.session.scalars(query.options(selectinload(Order.lines).selectinload(OrderLine.source_location))))
-
-
-def order_task(ctx: ProblemContext, order: Order) -> tuple[dm.Order, list[dm.Location]]:
-    """An open order as a planning task, with the places it needs (its address, and the
-    cooperative its goods are picked up from); records their ids in ``ctx``."""
-    key, address = f"O{order.id}", f"A{order.id}"
-    ctx.orders[key] = order.id
-    ctx.locations[address] = (order.lat, order.lon, None)
-    places = [dm.Location(address, lat=order.lat, lon=order.lon, zone=ctx.zone_codes.get(order.zone_id))]
-    farm = next((line.source_location for line in order.lines
-                 if line.source_location.kind == LocationKind.COOPERATIVE), None)
-    common = {
-        "weight": sum(line.weight_g for line in order.lines),
-        "volume": sum(line.volume_cm3 for line in order.lines),
-        "deadline": _seconds(ctx.epoch, order.deadline_at),
-        "delivery_service": DELIVERY_SERVICE_S,
-    }
-    if farm is None:
-        return dm.Order(id=key, delivery=address, pickup=f"L{ctx.depot_location_id}", **common), places
-    # Goods held only at a cooperative: picked up there, delivered on the same vehicle.
-    # (An order drawing on two cooperatives is planned from the first one: a limitation.)
-    places.append(site_location(ctx, farm))
-    return dm.Order(id=key, delivery=address, kind=dm.OrderKind.PICKUP_DELIVERY, pickup=places[-1].id,
-                    pickup_service=PICKUP_SERVICE_S, **common), places
+    if ids is not None:
+        query = query.where(Order.id.in_(ids))
+    tasks: list[dm.Order] = []
+    places: list[dm.Location] = []
+    for row in db.session.execute(query):
+        key, address = f"O{row.id}", f"A{row.id}"
+        ctx.orders[key] = row.id
+        ctx.locations[address] = (row.lat, row.lon, None)
+        places.append(dm.Location(address, lat=row.lat, lon=row.lon, zone=ctx.zone_codes.get(row.zone_id)))
+        common = {
+            "weight": int(row.weight or 0), "volume": int(row.volume or 0), "deadline": _seconds(ctx.epoch, row.deadline_at),
+            "delivery_service": DELIVERY_SERVICE_S,
+        }
+        if row.farm_id is None:
+            tasks.append(dm.Order(id=key, delivery=address, pickup=f"L{ctx.depot_location_id}", **common))
+            continue
+        # Goods held only at a cooperative: picked up there, delivered on the same vehicle.
+        # (An order drawing on two cooperatives is planned from one of them: a limitation.)
+        pickup = f"L{row.farm_id}"
+        ctx.locations[pickup] = (row.farm_lat, row.farm_lon, row.farm_id)
+        places.append(dm.Location(pickup, lat=row.farm_lat, lon=row.farm_lon,
+                                  zone=ctx.zone_codes.get(row.farm_zone_id)))
+        tasks.append(dm.Order(id=key, delivery=address, kind=dm.OrderKind.PICKUP_DELIVERY, pickup=pickup,
+                              pickup_service=PICKUP_SERVICE_S, **common))
+    return tasks, places
 
 
 def site_location(ctx: ProblemContext, location: Location) -> dm.Location:
@@ -180,12 +191,9 @@ def build_problem(warehouse_id: int, now: datetime | None = None, exclude: int |
             shift_end=max(0, _seconds(epoch, end)), speed_kmh=float(vehicle.speed_kmh),
         ))
 
-    orders = []
-    for order in open_orders(warehouse.id, exclude=exclude):
-        task, places = order_task(ctx, order)
-        orders.append(task)
-        for place in places:
-            locations.setdefault(place.id, place)
+    orders, places = order_tasks(ctx, warehouse.id, exclude=exclude)
+    for place in places:
+        locations.setdefault(place.id, place)
 
     for move in db.session.scalars(
         sa.select(Replenishment).where(
