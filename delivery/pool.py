@@ -101,13 +101,16 @@ class RoutePool:
 
 
 def recombine(
-    ctx: Context, pool: RoutePool, incumbent: list[list[Stop]], seconds: float
+    ctx: Context, pool: RoutePool, incumbent: list[list[Stop]], seconds: float, workers: int = 1
 ) -> list[list[Stop]] | None:
     """The cheapest set of pooled routes serving each order once, assigned to vehicles.
 
     Costs are the problem's: vehicle fixed cost + distance, and the drop penalty (or value) of
     an order left out. Returns routes per vehicle, or None if nothing better than the
-    incumbent was proven in ``seconds``.
+    incumbent was proven in ``seconds``. ``workers``: CP-SAT workers (the searches are done by
+    then, so their cores are free; measured on Solomon, 10 s: 2 instead of 1 found better
+    combinations on 2 of 10 hard instances, RC101 2.44 -> 1.78 %, RC108 3.57 -> 2.47 %, and the
+    same on the others).
     """
     if not pool or seconds <= 0.01:
         return None
@@ -174,7 +177,7 @@ def recombine(
     model.Minimize(sum(objective))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.01, deadline - time.monotonic())
-    solver.parameters.num_workers = 1
+    solver.parameters.num_workers = max(1, workers)
     solver.parameters.linearization_level = 2
     # (on these set-partitioning models presolve costs more than it saves: measured 4x slower)
     solver.parameters.cp_model_presolve = False

@@ -598,12 +598,12 @@ ROUND_SHARE = 0.55
 
 
 def _recombined(
-    ctx: Context, pool: RoutePool, results: list[tuple[int, RoutesT]], seconds: float
+    ctx: Context, pool: RoutePool, results: list[tuple[int, RoutesT]], seconds: float, workers: int = 1
 ) -> tuple[int, RoutesT] | None:
     """The best combination of pooled routes if it beats every result so far."""
     best_obj, routes = min(results, key=lambda r: r[0])
     try:
-        combined = recombine(ctx, pool, routes, seconds)
+        combined = recombine(ctx, pool, routes, seconds, workers)
     except Exception:  # pragma: no cover - recombination is an improvement, never a need
         log.exception("route recombination failed")
         return None
@@ -671,7 +671,7 @@ def solve(
                 if pool is not None and sub_pool is not None:
                     pool.merge(sub_pool)
             if results and pool:
-                best = _recombined(ctx, pool, results, deadline - time.monotonic() - 0.05)
+                best = _recombined(ctx, pool, results, deadline - time.monotonic() - 0.05, workers)
                 if best is not None:
                     results.append(best)
             if results:

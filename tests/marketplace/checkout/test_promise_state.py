@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from delivery import Role, check
 from marketplace.checkout import services as checkout
 from marketplace.extensions import db
-from marketplace.models import Route, Stop, Warehouse
+from marketplace.models import Location, LocationKind, Product, Route, Stock, Stop, Warehouse
 from marketplace.orders import services as orders
 from marketplace.planning import promise
 from marketplace.planning import services as planning
@@ -161,3 +161,35 @@ def test_a_cached_state_older_than_a_reset_is_rebuilt(app, shop):
         state = promise._cache[shop.warehouse_id]
         assert state.version == stale.version + 2 and state.ctx is not stale.ctx
         assert key not in state.index.problem.order_by_id
+
+
+def test_goods_held_only_at_a_cooperative_are_picked_up_there_in_a_rebuild_and_a_catch_up(app, shop):
+    with app.app_context():
+        product = db.session.get(Product, shop.product_id)
+        farm = db.session.scalar(sa.select(Location).where(
+            Location.kind == LocationKind.COOPERATIVE, Location.cooperative_id == product.cooperative_id))
+        for stock in db.session.scalars(sa.select(Stock).where(Stock.product_id == product.id)):
+            stock.on_hand, stock.reserved = 0, 0
+        held = db.session.scalar(sa.select(Stock).where(Stock.product_id == product.id, Stock.location_id == farm.id))
+        if held is None:
+            held = Stock(product_id=product.id, location_id=farm.id)
+            db.session.add(held)
+        held.on_hand = 5
+        db.session.commit()
+        promise.prepare(shop.warehouse_id)
+        stale = promise._cache[shop.warehouse_id]
+        order = _place(shop)
+        key, order_id, farm_id, weight = f"O{order.id}", order.id, farm.id, order.lines[0].weight_g
+        promise._cache[shop.warehouse_id] = stale  # as another worker's cache would be
+        db.session.remove()
+    with app.app_context():
+        promise.prepare(shop.warehouse_id)
+        caught_up = promise._cache[shop.warehouse_id]
+        rebuilt = planning.build_problem(shop.warehouse_id)
+        for problem, locations in ((caught_up.index.problem, caught_up.ctx.locations),
+                                   (rebuilt.problem, rebuilt.locations)):
+            task = problem.order_by_id[key]
+            assert task.kind == "pickup_delivery" and task.pickup == f"L{farm_id}"
+            assert task.weight == weight and locations[f"L{farm_id}"][2] == farm_id
+        stops = db.session.scalars(sa.select(Stop).where(Stop.order_id == order_id).order_by(Stop.sequence)).all()
+        assert [(s.kind, s.location_id) for s in stops] == [("pickup", farm_id), ("delivery", None)]
