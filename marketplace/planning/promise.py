@@ -237,8 +237,8 @@ def invalidate(warehouse_id: int | None = None) -> None:
 def warehouse_lock(warehouse_id: int) -> Iterator[None]:
     """Serialize order placement per warehouse: a process lock (embedded deployment) and a row
     lock on the warehouse (several processes on PostgreSQL), held until the caller commits.
-    The row lock is taken by the version bump of the insertion that :func:`commit` makes (as
-    :func:`services.bump_plan_version` with ``inserted``): one statement locks, tells the
+    The row lock is taken by the version bump of the insertion that :func:`commit` makes
+    (:func:`services.bump_plan_versions` with ``inserted``): one statement locks, tells the
     version the quoting state must have, and versions the change; a refused order's rollback
     undoes it."""
     with _locks_guard:
@@ -246,10 +246,7 @@ def warehouse_lock(warehouse_id: int) -> Iterator[None]:
     with lock:
         # (an UPDATE of non-key columns locks FOR NO KEY UPDATE on PostgreSQL: orders being placed
         # reference the warehouse, a key-share lock from their foreign key, before they wait here)
-        version, reset = db.session.execute(
-            sa.update(Warehouse).where(Warehouse.id == warehouse_id)
-            .values(plan_version=Warehouse.plan_version + 1)
-            .returning(Warehouse.plan_version, Warehouse.plan_reset_version)).one()
+        version, reset = services.bump_plan_versions(warehouse_id, inserted=True)
         g.promise_locked = (warehouse_id, (version - 1, reset), version)
         try:
             yield
@@ -332,8 +329,8 @@ def commit(order: Order, sources: list[LineSource], window: WindowClass, now: da
 
     Must run inside :func:`warehouse_lock`; the order row is flushed (has an id) but not
     committed. Writes the new stops into the stored route, marked with the plan_version that
-    the lock bumped, and returns the planned arrival. Call :func:`adopt` after the transaction commits so the
-    next quote starts from the new plan. ``zone``: the zone's :func:`zone_margin`, when the
+    the lock bumped, and returns the planned arrival. Call :func:`adopt` after the transaction
+    commits so the next quote starts from the new plan. ``zone``: the zone's :func:`zone_margin`, when the
     caller read it before taking the lock.
     """
     state = _state(order.warehouse_id)  # as of the version read with the lock

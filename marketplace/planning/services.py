@@ -236,12 +236,19 @@ def bump_plan_version(warehouse_id: int, *, inserted: bool = False) -> int:
     the warehouse's row until the commit. Locks are always taken in one order: stock rows
     (by id) first, then the warehouse, as the checkout does — so call it after any change to
     stock in the same transaction."""
+    return bump_plan_versions(warehouse_id, inserted=inserted)[0]
+
+
+def bump_plan_versions(warehouse_id: int, *, inserted: bool = False) -> tuple[int, int]:
+    """:func:`bump_plan_version`, returning the new (plan_version, plan_reset_version)."""
     values = {"plan_version": Warehouse.plan_version + 1}
     if not inserted:
         values["plan_reset_version"] = Warehouse.plan_version + 1
-    return db.session.execute(
-        sa.update(Warehouse).where(Warehouse.id == warehouse_id).values(**values).returning(Warehouse.plan_version)
-    ).scalar_one()
+    version, reset = db.session.execute(
+        sa.update(Warehouse).where(Warehouse.id == warehouse_id).values(**values)
+        .returning(Warehouse.plan_version, Warehouse.plan_reset_version)
+    ).one()
+    return version, reset
 
 
 def take_out_of_plan(order_id: int) -> None:
