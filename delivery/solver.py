@@ -49,8 +49,9 @@ class SearchConfig:
     ``guided_local_search_reset_penalties_on_new_best_solution``, a search-only vehicle
     cost (0.5-1x the mean depot round trip) to steer towards fewer routes, and 15 % instead
     of 7 % of the time for recombination. ``use_iterated_local_search`` has no effect in
-    OR-Tools 9.15 from Python (greedy descent returns after one descent, GLS runs as without
-    it), so ILS cannot be a second stage.
+    OR-Tools 9.15 from Python, also with a valid SISR ruin configuration (greedy descent returns
+    after one descent; GLS, simulated annealing and tabu search run as without it), so ILS
+    cannot be a second stage. Route elimination for distance-only problems: worse on RC1.
     """
 
     first_solution: str = "PATH_CHEAPEST_ARC"

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 
 from delivery import matrix as dmatrix
 from delivery import model as dm
@@ -103,21 +102,15 @@ def order_tasks(ctx: ProblemContext, warehouse_id: int | None = None, ids: list[
                 exclude: int | None = None) -> tuple[list[dm.Order], list[dm.Location]]:
     """A warehouse's open orders (or those of ``ids`` that are open; not ``exclude``) as planning
     tasks, with the places they need (their addresses, and the cooperatives their goods are
-    picked up from); records their ids in ``ctx``. One query: the order columns, its lines'
-    totals and the place of its cooperative."""
+    picked up from); records their ids in ``ctx``. One query for the orders with their lines'
+    totals, grouped by order, and one for their cooperatives' places if there are any."""
     farm_of_line = sa.case((Location.kind == LocationKind.COOPERATIVE, OrderLine.source_location_id))
-    totals = (
-        sa.select(OrderLine.order_id, sa.func.sum(OrderLine.weight_g).label("weight"),
-                  sa.func.sum(OrderLine.volume_cm3).label("volume"), sa.func.min(farm_of_line).label("farm_id"))
-        .join(Location, Location.id == OrderLine.source_location_id).group_by(OrderLine.order_id).subquery()
-    )
-    farm = aliased(Location)
     query = (
-        sa.select(Order.id, Order.lat, Order.lon, Order.zone_id, Order.deadline_at, totals.c.weight, totals.c.volume,
-                  farm.id.label("farm_id"), farm.lat.label("farm_lat"), farm.lon.label("farm_lon"),
-                  farm.zone_id.label("farm_zone_id"))
-        .outerjoin(totals, totals.c.order_id == Order.id).outerjoin(farm, farm.id == totals.c.farm_id)
-        .where(Order.status.in_(PLANNED_STATUSES)).order_by(Order.deadline_at, Order.id)
+        sa.select(Order.id, Order.lat, Order.lon, Order.zone_id, Order.deadline_at,
+                  sa.func.sum(OrderLine.weight_g).label("weight"), sa.func.sum(OrderLine.volume_cm3).label("volume"),
+                  sa.func.min(farm_of_line).label("farm_id"))
+        .join(OrderLine, OrderLine.order_id == Order.id).join(Location, Location.id == OrderLine.source_location_id)
+        .where(Order.status.in_(PLANNED_STATUSES)).group_by(Order.id).order_by(Order.deadline_at, Order.id)
     )
     if warehouse_id is not None:
         query = query.where(Order.warehouse_id == warehouse_id)
@@ -125,15 +118,19 @@ def order_tasks(ctx: ProblemContext, warehouse_id: int | None = None, ids: list[
         query = query.where(Order.id != exclude)
     if ids is not None:
         query = query.where(Order.id.in_(ids))
+    rows = db.session.execute(query).all()
+    farm_ids = {row.farm_id for row in rows if row.farm_id is not None}
+    farms = {farm.id: farm for farm in db.session.scalars(sa.select(Location).where(Location.id.in_(farm_ids)))
+             } if farm_ids else {}
     tasks: list[dm.Order] = []
     places: list[dm.Location] = []
-    for row in db.session.execute(query):
+    for row in rows:
         key, address = f"O{row.id}", f"A{row.id}"
         ctx.orders[key] = row.id
         ctx.locations[address] = (row.lat, row.lon, None)
         places.append(dm.Location(address, lat=row.lat, lon=row.lon, zone=ctx.zone_codes.get(row.zone_id)))
         common = {
-            "weight": int(row.weight or 0), "volume": int(row.volume or 0), "deadline": _seconds(ctx.epoch, row.deadline_at),
+            "weight": int(row.weight), "volume": int(row.volume), "deadline": _seconds(ctx.epoch, row.deadline_at),
             "delivery_service": DELIVERY_SERVICE_S,
         }
         if row.farm_id is None:
@@ -141,10 +138,8 @@ def order_tasks(ctx: ProblemContext, warehouse_id: int | None = None, ids: list[
             continue
         # Goods held only at a cooperative: picked up there, delivered on the same vehicle.
         # (An order drawing on two cooperatives is planned from one of them: a limitation.)
-        pickup = f"L{row.farm_id}"
-        ctx.locations[pickup] = (row.farm_lat, row.farm_lon, row.farm_id)
-        places.append(dm.Location(pickup, lat=row.farm_lat, lon=row.farm_lon,
-                                  zone=ctx.zone_codes.get(row.farm_zone_id)))
+        places.append(site_location(ctx, farms[row.farm_id]))
+        pickup = places[-1].id
         tasks.append(dm.Order(id=key, delivery=address, kind=dm.OrderKind.PICKUP_DELIVERY, pickup=pickup,
                               pickup_service=PICKUP_SERVICE_S, **common))
     return tasks, places
