@@ -685,7 +685,7 @@ def solve(
             # (measured on 12 Solomon instances, 10 s, interleaved: mean gap 1.209 -> 1.053 %,
             # e.g. C104 1.43 -> 0.00 %, R201 1.00 -> 0.61 %)
             try:
-                res = _search(problem, configs[0], left, min(results, key=lambda r: r[0])[1])
+                res = _search(problem, configs[0], left, start)  # (start: the best routes so far)
             except Exception:  # pragma: no cover - an improvement, never a need
                 log.exception("OR-Tools search from the best routes failed")
                 res = None

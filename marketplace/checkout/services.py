@@ -122,7 +122,7 @@ def place_order(user_id: int, address_id: int, window_code: str, payment_method:
     # taken stock first, then warehouse.) SQLite has one writer at a time: there the warehouse
     # lock comes first, or a writer waiting for it would block its holder.
     serial = db.engine.dialect.name == "sqlite"
-    for attempt in range(3):
+    for attempt in range(ORDER_ATTEMPTS):
         try:
             with promise.warehouse_lock(warehouse.id) if serial else nullcontext():
                 order, sources = _write_order(user_id, address, lines, warehouse, window, method, idempotency_key, now)
@@ -132,18 +132,29 @@ def place_order(user_id: int, address_id: int, window_code: str, payment_method:
                     db.session.commit()
                     promise.adopt()
             return order
-        except IntegrityError:
+        except IntegrityError as error:
             db.session.rollback()
             existing = _by_key(user_id, idempotency_key)
             if existing is not None:  # the same key placed the order first (a double submit)
                 return existing
-            if attempt == 2:
+            if attempt == ORDER_ATTEMPTS - 1 or not _number_taken(error):
                 raise
-            # else the order number was taken in the same minute: write it again with a new one
+            # the order number was taken in the same minute: write the order again with a new one
         except Exception:
             db.session.rollback()
             raise
-    raise AssertionError("unreachable")
+    raise AssertionError("unreachable")  # (the last attempt returns or raises)
+
+
+#: writes of one order before a run of order-number collisions is given up as an error
+ORDER_ATTEMPTS = 3
+
+
+def _number_taken(error: IntegrityError) -> bool:
+    """Whether the unique order number was violated (PostgreSQL names the constraint, SQLite the
+    column)."""
+    text = str(error.orig)
+    return "uq_orders_number" in text or "orders.number" in text
 
 
 def _by_key(user_id: int, key: str) -> Order | None:
