@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from ..columns import utcnow
 from ..errors import BadRequest, Conflict, NotFound
@@ -154,10 +155,15 @@ def _cod_payment(order_id: int, *, lock: bool = False) -> Payment | None:
 
 
 def payment_of(user_id: int, provider_ref: str) -> Payment:
-    """A sandbox payment of the consumer's own order; anyone else's is simply not found (404)."""
+    """A sandbox payment of the consumer's own order; anyone else's is simply not found (404).
+
+    The payment and its order are read by one statement, so they come from one snapshot: read
+    apart, a callback committing in between could show a pending payment of a paid order (on
+    PostgreSQL every statement sees what was committed before it), which is neither state."""
     payment = db.session.scalar(
         sa.select(Payment).join(Order, Order.id == Payment.order_id)
         .where(Payment.provider_ref == provider_ref, Payment.provider == SANDBOX, Order.user_id == user_id)
+        .options(contains_eager(Payment.order))
     )
     if payment is None:
         raise NotFound()

@@ -104,3 +104,22 @@ def test_sandbox_secret_is_derived_when_not_configured(app):
     assert app.config["PAYMENT_SANDBOX_SECRET"] == sandbox.derive_secret(app.config["SECRET_KEY"])
     assert app.config["PAYMENT_SANDBOX_SECRET"] != app.config["SECRET_KEY"]
     assert app.config["PAYMENT_TIMEOUT_MINUTES"] == 15
+
+
+def test_the_return_page_reads_payment_and_order_in_one_statement(app, pending_order):
+    """Read apart, a callback committing between the two reads shows a pending payment of a paid
+    order: the return page then said "closed" and stopped refreshing (seen in a browser test on
+    PostgreSQL). One statement reads both from one snapshot."""
+    with app.app_context():
+        user_id = db.session.get(Order, pending_order.order_id).user_id
+        db.session.expunge_all()
+        statements: list[str] = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        sa.event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            payment = services.payment_of(user_id, pending_order.provider_ref)
+            assert services.payment_state(payment) == "waiting"
+            assert payment.order.number == pending_order.number
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", listener)
+        assert len(statements) == 1, statements
