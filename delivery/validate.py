@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Container, Mapping
 
 from delivery.errors import ProblemError
 from delivery.model import Location, Order, OrderKind, Problem, Role, StopRef, Vehicle
@@ -32,7 +33,7 @@ def _check_location(i: int, loc: Location) -> None:
     _int(loc.service_time, f"{f}.service_time")
 
 
-def _check_vehicle(i: int, v: Vehicle, locs: set[str]) -> None:
+def _check_vehicle(i: int, v: Vehicle, locs: Container[str]) -> None:
     f = f"vehicles[{i}]"
     if not isinstance(v.id, str) or not v.id:
         raise ProblemError(f"{f}.id", "must be a non-empty string")
@@ -55,7 +56,7 @@ def _check_vehicle(i: int, v: Vehicle, locs: set[str]) -> None:
         _int(v.fixed_cost, f"{f}.fixed_cost")
 
 
-def _check_order(i: int, o: Order, locs: set[str], vehicles: set[str]) -> None:
+def _check_order(i: int, o: Order, locs: Container[str], vehicles: set[str]) -> None:
     f = f"orders[{i}]"
     if not isinstance(o.id, str) or not o.id:
         raise ProblemError(f"{f}.id", "must be a non-empty string")
@@ -84,6 +85,17 @@ def _check_order(i: int, o: Order, locs: set[str], vehicles: set[str]) -> None:
             raise ProblemError(f"{f}.pickup_due", f"window ends ({phi}) before it starts ({plo})")
     if o.pinned_vehicle is not None and o.pinned_vehicle not in vehicles:
         raise ProblemError(f"{f}.pinned_vehicle", f"unknown vehicle id {o.pinned_vehicle!r}")
+
+
+def _unique_after(items: tuple, start: int, known: Mapping[str, object], what: str) -> None:
+    """Ids of ``items[start:]`` unique among themselves and not among ``known`` (the ids of
+    ``items[:start]``, already unique)."""
+    seen: set[str] = set()
+    for i in range(start, len(items)):
+        x = items[i].id
+        if x in known or x in seen:
+            raise ProblemError(f"{what}[{i}].id", f"duplicate id {x!r}")
+        seen.add(x)
 
 
 def _unique(ids: list[str], what: str) -> None:
@@ -118,9 +130,15 @@ def validate(problem: Problem, *, base: Problem | None = None) -> None:
         if not isinstance(loc, Location):
             raise ProblemError(f"locations[{i}]", "expected a Location")
         _check_location(i, loc)
-    _unique([loc.id for loc in problem.locations], "locations")
-    locs = {loc.id for loc in problem.locations}
+    if kept_locs:
+        _unique_after(problem.locations, kept_locs, base.location_index, "locations")  # type: ignore[union-attr]
+    else:
+        _unique([loc.id for loc in problem.locations], "locations")
+    locs = problem.location_index.keys()
+    base_vehicles = base.vehicles if base is not None and kept_locs else ()
     for i, v in enumerate(problem.vehicles):
+        if i < len(base_vehicles) and v is base_vehicles[i]:
+            continue  # checked in the base, against locations that are all still there
         if not isinstance(v, Vehicle):
             raise ProblemError(f"vehicles[{i}]", "expected a Vehicle")
         _check_vehicle(i, v, locs)
@@ -130,7 +148,10 @@ def validate(problem: Problem, *, base: Problem | None = None) -> None:
         if not isinstance(o, Order):
             raise ProblemError(f"orders[{i}]", "expected an Order")
         _check_order(i, o, locs, vids)
-    _unique([o.id for o in problem.orders], "orders")
+    if kept_orders:
+        _unique_after(problem.orders, kept_orders, base.order_by_id, "orders")  # type: ignore[union-attr]
+    else:
+        _unique([o.id for o in problem.orders], "orders")
     if problem.vehicle_fixed_cost is not None:
         _int(problem.vehicle_fixed_cost, "vehicle_fixed_cost")
     _int(problem.now, "now", minimum=None)

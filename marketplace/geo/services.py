@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -27,10 +28,15 @@ def villages_of(town_id: int) -> list[Village]:
 
 def warehouse_for_zone(zone_id: int) -> Warehouse | None:
     """The middle warehouse serving a zone (the first by code when several do)."""
-    return db.session.scalar(
-        sa.select(Warehouse).join(warehouse_zones).where(warehouse_zones.c.zone_id == zone_id, Warehouse.active.is_(True))
-        .order_by(Warehouse.code).limit(1)
-    )
+    return db.session.scalar(_warehouse_for_zone(), {"zone_id": zone_id})
+
+
+# (built once per process, as all statements of the order path: see checkout.services)
+@cache
+def _warehouse_for_zone() -> sa.Select:
+    return (sa.select(Warehouse).join(warehouse_zones)
+            .where(warehouse_zones.c.zone_id == sa.bindparam("zone_id"), Warehouse.active.is_(True))
+            .order_by(Warehouse.code).limit(1))
 
 
 def county_town() -> Village | None:
@@ -53,12 +59,17 @@ def addresses_of(user_id: int) -> list[Address]:
 
 def address_of(user_id: int, address_id: int) -> Address:
     """The consumer's own address (with its village and town); anyone else's is simply not found."""
-    address = db.session.scalar(sa.select(Address).where(
-        Address.id == address_id, Address.user_id == user_id, Address.deleted_at.is_(None))
-        .options(joinedload(Address.village).joinedload(Village.town)))
+    address = db.session.scalar(_address_of(), {"address_id": address_id, "user_id": user_id})
     if address is None:
         raise NotFound()
     return address
+
+
+@cache
+def _address_of() -> sa.Select:
+    return (sa.select(Address).where(Address.id == sa.bindparam("address_id"),
+                                     Address.user_id == sa.bindparam("user_id"), Address.deleted_at.is_(None))
+            .options(joinedload(Address.village).joinedload(Village.town)))
 
 
 def default_address(user_id: int) -> Address | None:

@@ -4,6 +4,7 @@ never reserve more than is on hand (no check-then-write race), on PostgreSQL and
 from __future__ import annotations
 
 import logging
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,16 +36,19 @@ def reserve(stock_id: int, quantity: int, *, order_id: int | None = None, actor_
     """Reserve ``quantity`` units of a stock row or raise OutOfStock. The caller commits."""
     if quantity <= 0:
         raise ValueError("quantity must be positive")
-    result = db.session.execute(
-        sa.update(Stock)
-        .where(Stock.id == stock_id, Stock.on_hand - Stock.reserved >= quantity)
-        .values(reserved=Stock.reserved + quantity)
-        .execution_options(synchronize_session=False)
-    )
+    result = db.session.execute(_reserve(), {"stock_id": stock_id, "quantity": quantity})
     if result.rowcount != 1:
         raise OutOfStock()
     db.session.add(StockMovement(stock_id=stock_id, delta_reserved=quantity, reason="reserve",
                                  order_id=order_id, actor_user_id=actor_id))
+
+
+# (built once per process, as all statements of the order path: see checkout.services)
+@cache
+def _reserve() -> sa.Update:
+    quantity = sa.bindparam("quantity", type_=sa.Integer)
+    return (sa.update(Stock).where(Stock.id == sa.bindparam("stock_id"), Stock.on_hand - Stock.reserved >= quantity)
+            .values(reserved=Stock.reserved + quantity).execution_options(synchronize_session=False))
 
 
 def release(stock_id: int, quantity: int, *, reason: str, order_id: int | None = None,
@@ -98,11 +102,14 @@ def stock_rows_of(lines) -> list[tuple[Stock, Any]]:
 def sources_for(product_id: int, warehouse_location_id: int | None) -> list[Stock]:
     """Where an order's units can come from, best first: the serving warehouse, then the
     cooperative (needs a pickup). Other warehouses are not used (no transfers at checkout)."""
-    rows = db.session.scalars(
-        sa.select(Stock).join(Stock.location).options(contains_eager(Stock.location))
-        .where(Stock.product_id == product_id, Stock.on_hand > Stock.reserved)
-    ).all()
+    rows = db.session.scalars(_sources_for(), {"product_id": product_id}).all()
     warehouse = [s for s in rows if s.location_id == warehouse_location_id]
     farm = [s for s in rows if s.location.kind == LocationKind.COOPERATIVE]
     return warehouse + farm
 
+
+
+@cache
+def _sources_for() -> sa.Select:
+    return (sa.select(Stock).join(Stock.location).options(contains_eager(Stock.location))
+            .where(Stock.product_id == sa.bindparam("product_id"), Stock.on_hand > Stock.reserved))

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -178,12 +179,7 @@ def _caught_up(cached: _State, version: int) -> _State | None:
     """``cached`` brought to ``version`` by reloading only the routes changed since: one query
     for their stops, one for orders it does not know yet. None when that cannot be done (a
     stop of something unknown), and the caller rebuilds."""
-    rows = db.session.execute(
-        sa.select(Route.vehicle_id, Stop.order_id, Stop.replenishment_id, Stop.kind, Stop.status)
-        .join(Stop, Stop.route_id == Route.id)
-        .where(Route.plan_id == cached.plan_id, Route.changed_version > cached.version)
-        .order_by(Route.id, Stop.sequence)
-    ).all()
+    rows = db.session.execute(_changed_stops(), {"plan_id": cached.plan_id, "version": cached.version}).all()
     known = cached.ctx.problem.order_by_id
     ctx = replace(cached.ctx, orders=dict(cached.ctx.orders), locations=dict(cached.ctx.locations))
     new_ids = {row.order_id for row in rows if row.order_id and f"O{row.order_id}" not in known}
@@ -204,6 +200,37 @@ def _caught_up(cached: _State, version: int) -> _State | None:
     except ProblemError:
         return None
     return _State(version, cached.plan_id, replace(ctx, problem=index.problem), index)
+
+
+# (built once per process, as all statements of the order path: see checkout.services)
+@cache
+def _changed_stops() -> sa.Select:
+    return (sa.select(Route.vehicle_id, Stop.order_id, Stop.replenishment_id, Stop.kind, Stop.status)
+            .join(Stop, Stop.route_id == Route.id)
+            .where(Route.plan_id == sa.bindparam("plan_id"), Route.changed_version > sa.bindparam("version"))
+            .order_by(Route.id, Stop.sequence))
+
+
+@cache
+def _zone_parameters() -> sa.Select:
+    return sa.select(LogisticsParameter.key, LogisticsParameter.value).where(
+        LogisticsParameter.scope == ParameterScope.ZONE, LogisticsParameter.scope_id == sa.bindparam("zone_id"),
+        LogisticsParameter.key.in_(["promise_margin_s", "suspended_windows"]))
+
+
+@cache
+def _route_stops() -> sa.Select:
+    return (sa.select(Route.id.label("route_id"), Route.end_at, Stop.id.label("stop_id"), Stop.order_id,
+                      Stop.replenishment_id, Stop.kind, Stop.sequence, Stop.planned_arrival_at,
+                      Stop.planned_departure_at)
+            .outerjoin(Stop, Stop.route_id == Route.id)
+            .where(Route.plan_id == sa.bindparam("plan_id"), Route.vehicle_id == sa.bindparam("vehicle_id")))
+
+
+@cache
+def _mark_route() -> sa.Update:
+    return sa.update(Route).where(Route.id == sa.bindparam("route_id")).values(
+        end_at=sa.bindparam("end_at"), changed_version=sa.bindparam("version"))
 
 
 def _index_at(state: _State, at: int) -> dpromise.PromiseIndex:
@@ -257,10 +284,7 @@ def warehouse_lock(warehouse_id: int) -> Iterator[None]:
 
 def zone_margin(zone_id: int) -> tuple[int, list[str]]:
     """The zone's learned promise margin (s) and the window classes suspended there."""
-    rows = db.session.scalars(sa.select(LogisticsParameter).where(
-        LogisticsParameter.scope == ParameterScope.ZONE, LogisticsParameter.scope_id == zone_id,
-        LogisticsParameter.key.in_(["promise_margin_s", "suspended_windows"])))
-    values = {row.key: row.value for row in rows}
+    values = dict(db.session.execute(_zone_parameters(), {"zone_id": zone_id}).all())
     return int(values.get("promise_margin_s", 0) or 0), list(values.get("suspended_windows", []) or [])
 
 
@@ -381,16 +405,11 @@ def _store_route(plan_id: int, ctx: services.ProblemContext, route: dm.Route, or
     the statement's end; elsewhere after moving those whose place changes out of the way. The
     route is marked with the new plan ``version``."""
     vehicle_id = ctx.vehicles[route.vehicle_id]
-    rows = db.session.execute(
-        sa.select(Route.id.label("route_id"), Route.end_at, Stop.id.label("stop_id"), Stop.order_id,
-                  Stop.replenishment_id, Stop.kind, Stop.sequence, Stop.planned_arrival_at, Stop.planned_departure_at)
-        .outerjoin(Stop, Stop.route_id == Route.id)
-        .where(Route.plan_id == plan_id, Route.vehicle_id == vehicle_id)
-    ).all()
+    rows = db.session.execute(_route_stops(), {"plan_id": plan_id, "vehicle_id": vehicle_id}).all()
     end_at = ctx.at(route.visits[-1].arrival)
     if rows:
         route_id = rows[0].route_id
-        db.session.execute(sa.update(Route).where(Route.id == route_id).values(end_at=end_at, changed_version=version))
+        db.session.execute(_mark_route(), {"route_id": route_id, "end_at": end_at, "version": version})
     else:
         row = Route(plan_id=plan_id, vehicle_id=vehicle_id, start_at=ctx.at(route.visits[0].departure), end_at=end_at,
                     changed_version=version)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -104,24 +105,10 @@ def order_tasks(ctx: ProblemContext, warehouse_id: int | None = None, ids: list[
     tasks, with the places they need (their addresses, and the cooperatives their goods are
     picked up from); records their ids in ``ctx``. One query for the orders with their lines'
     totals, grouped by order, and one for their cooperatives' places if there are any."""
-    farm_of_line = sa.case((Location.kind == LocationKind.COOPERATIVE, OrderLine.source_location_id))
-    query = (
-        sa.select(Order.id, Order.lat, Order.lon, Order.zone_id, Order.deadline_at,
-                  sa.func.sum(OrderLine.weight_g).label("weight"), sa.func.sum(OrderLine.volume_cm3).label("volume"),
-                  sa.func.min(farm_of_line).label("farm_id"))
-        .join(OrderLine, OrderLine.order_id == Order.id).join(Location, Location.id == OrderLine.source_location_id)
-        .where(Order.status.in_(PLANNED_STATUSES)).group_by(Order.id).order_by(Order.deadline_at, Order.id)
-    )
-    if warehouse_id is not None:
-        query = query.where(Order.warehouse_id == warehouse_id)
-    if exclude is not None:
-        query = query.where(Order.id != exclude)
-    if ids is not None:
-        query = query.where(Order.id.in_(ids))
-    rows = db.session.execute(query).all()
+    query = _order_tasks(warehouse_id is not None, exclude is not None, ids is not None)
+    rows = db.session.execute(query, {"warehouse_id": warehouse_id, "exclude": exclude, "ids": ids}).all()
     farm_ids = {row.farm_id for row in rows if row.farm_id is not None}
-    farms = {farm.id: farm for farm in db.session.scalars(sa.select(Location).where(Location.id.in_(farm_ids)))
-             } if farm_ids else {}
+    farms = {farm.id: farm for farm in db.session.scalars(_locations(), {"ids": list(farm_ids)})} if farm_ids else {}
     tasks: list[dm.Order] = []
     places: list[dm.Location] = []
     for row in rows:
@@ -143,6 +130,30 @@ def order_tasks(ctx: ProblemContext, warehouse_id: int | None = None, ids: list[
         tasks.append(dm.Order(id=key, delivery=address, kind=dm.OrderKind.PICKUP_DELIVERY, pickup=pickup,
                               pickup_service=PICKUP_SERVICE_S, **common))
     return tasks, places
+
+
+@cache
+def _locations() -> sa.Select:
+    return sa.select(Location).where(Location.id.in_(sa.bindparam("ids", expanding=True)))
+
+
+@cache
+def _order_tasks(by_warehouse: bool, exclude: bool, by_ids: bool) -> sa.Select:
+    farm_of_line = sa.case((Location.kind == LocationKind.COOPERATIVE, OrderLine.source_location_id))
+    query = (
+        sa.select(Order.id, Order.lat, Order.lon, Order.zone_id, Order.deadline_at,
+                  sa.func.sum(OrderLine.weight_g).label("weight"), sa.func.sum(OrderLine.volume_cm3).label("volume"),
+                  sa.func.min(farm_of_line).label("farm_id"))
+        .join(OrderLine, OrderLine.order_id == Order.id).join(Location, Location.id == OrderLine.source_location_id)
+        .where(Order.status.in_(PLANNED_STATUSES)).group_by(Order.id).order_by(Order.deadline_at, Order.id)
+    )
+    if by_warehouse:
+        query = query.where(Order.warehouse_id == sa.bindparam("warehouse_id"))
+    if exclude:
+        query = query.where(Order.id != sa.bindparam("exclude"))
+    if by_ids:
+        query = query.where(Order.id.in_(sa.bindparam("ids", expanding=True)))
+    return query
 
 
 def site_location(ctx: ProblemContext, location: Location) -> dm.Location:
@@ -236,14 +247,18 @@ def bump_plan_version(warehouse_id: int, *, inserted: bool = False) -> int:
 
 def bump_plan_versions(warehouse_id: int, *, inserted: bool = False) -> tuple[int, int]:
     """:func:`bump_plan_version`, returning the new (plan_version, plan_reset_version)."""
+    version, reset = db.session.execute(_bump(inserted), {"warehouse_id": warehouse_id}).one()
+    return version, reset
+
+
+# (built once per process, as all statements of the order path: see checkout.services)
+@cache
+def _bump(inserted: bool) -> sa.Update:
     values = {"plan_version": Warehouse.plan_version + 1}
     if not inserted:
         values["plan_reset_version"] = Warehouse.plan_version + 1
-    version, reset = db.session.execute(
-        sa.update(Warehouse).where(Warehouse.id == warehouse_id).values(**values)
-        .returning(Warehouse.plan_version, Warehouse.plan_reset_version)
-    ).one()
-    return version, reset
+    return (sa.update(Warehouse).where(Warehouse.id == sa.bindparam("warehouse_id")).values(**values)
+            .returning(Warehouse.plan_version, Warehouse.plan_reset_version))
 
 
 def take_out_of_plan(order_id: int) -> None:

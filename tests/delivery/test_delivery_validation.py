@@ -86,6 +86,10 @@ def test_a_grown_problem_is_validated_in_what_was_added(grid):
         (grown(Order("A", delivery="A")), "orders[1].id"),
         (grown(locations=(Location("A", x=1, y=1),)), "locations[2].id"),
         (grown(locations=(Location("C", lat=91.0, lon=0.0),)), "locations[2].lat"),
+        (grown(Order("B", delivery="A"), Order("B", delivery="D")), "orders[2].id"),
+        (grown(locations=(Location("C", x=1, y=1), Location("C", x=2, y=2))), "locations[3].id"),
+        # a vehicle that is not the base's own object is checked again
+        (replace(base, vehicles=(Vehicle("V1", "nowhere", 10),)), "vehicles[0].depot"),
     ]:
         with pytest.raises(ProblemError) as exc:
             validate(bad, base=base)

@@ -58,6 +58,25 @@ def test_same_idempotency_key_gives_one_order(app, shop):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(Order.user_id == shop.user_id)) == 1
 
 
+def test_a_retry_after_the_order_went_through_gets_it_even_when_it_would_now_fail(app, seeded, make_user):
+    """The key is looked up only when placing fails: a retry whose cart is gone, or whose
+    stock the first submission took, still answers with the first order."""
+    from .conftest import make_shop
+
+    shop = make_shop(app, make_user, on_hand=1)
+    key = _key()
+    with app.app_context():
+        first = checkout.place_order(shop.user_id, shop.address_id, "18h", "cod", key, cart_items={shop.product_id: 1})
+        sold_out = checkout.place_order(shop.user_id, shop.address_id, "18h", "cod", key,
+                                        cart_items={shop.product_id: 1})
+        cart_gone = checkout.place_order(shop.user_id, shop.address_id, "18h", "cod", key, cart_items={})
+        assert sold_out.id == cart_gone.id == first.id
+        with pytest.raises(DomainError) as raised:  # another key: a new order, and the stock is gone
+            checkout.place_order(shop.user_id, shop.address_id, "18h", "cod", _key(), cart_items={shop.product_id: 1})
+        assert raised.value.code == "out_of_stock"
+    assert stock_of(app, shop.stock_id) == (1, 1)
+
+
 def test_an_order_number_taken_in_the_same_minute_is_drawn_again(app, shop, monkeypatch):
     before = stock_of(app, shop.stock_id)
     with app.app_context():
