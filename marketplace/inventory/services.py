@@ -108,7 +108,6 @@ def sources_for(product_id: int, warehouse_location_id: int | None) -> list[Stoc
     return warehouse + farm
 
 
-
 @cache
 def _sources_for() -> sa.Select:
     return (sa.select(Stock).join(Stock.location).options(contains_eager(Stock.location))
