@@ -101,8 +101,7 @@ def main() -> None:
 
         if not args.orders_only:
             web_benchmark(app, env, args)
-        extra_vans = args.extra_vans if args.extra_vans is not None else vans_for_the_day()
-        order_benchmark(app, args.orders_seconds, args.order_processes, args.order_threads, extra_vans)
+        order_benchmark(app, args.orders_seconds, args.order_processes, args.order_threads, args.extra_vans)
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -159,7 +158,7 @@ def vans_for_the_day(now: datetime | None = None) -> int:
     return min(320, max(30, math.ceil(320 / hours_left)))
 
 
-def order_benchmark(app, seconds: int, processes: int = 3, threads: int = 1, extra_vans: int = 30) -> None:
+def order_benchmark(app, seconds: int, processes: int = 3, threads: int = 1, extra_vans: int | None = None) -> None:
     import sqlalchemy as sa
 
     from marketplace.checkout import services as checkout
@@ -183,8 +182,10 @@ def order_benchmark(app, seconds: int, processes: int = 3, threads: int = 1, ext
                                           recipient_mobile=user.mobile)
                 people.append((user.id, address.id, warehouse.location_id))
         # plenty of stock everywhere, and vans, so the benchmark measures placing, not running out;
-        # the added vans work all day, so that how many orders fit does not depend on the time of
-        # day of the run (at 15:00 the seeded vans' shifts have 4-7 hours left and fill up)
+        # the added vans work from 00:00 to 23:59 (the seeded ones stop at 18:30-22:00), and how
+        # many are added follows the hours left in the day (vans_for_the_day)
+        if extra_vans is None:
+            extra_vans = vans_for_the_day()
         db.session.execute(sa.update(Stock).values(on_hand=100_000))
         models = {v.warehouse_id: v for v in db.session.scalars(sa.select(Vehicle).order_by(Vehicle.id))}
         for warehouse_id, model in models.items():
