@@ -292,7 +292,10 @@ def window_classes() -> list[WindowClass]:
     return list(db.session.scalars(sa.select(WindowClass).where(WindowClass.active.is_(True)).order_by(WindowClass.hours)))
 
 
-def _task(sources: list[LineSource], depot_key: str) -> tuple[dm.Order, list[dm.Location]]:
+def _task(sources: list[LineSource], ctx: services.ProblemContext) -> tuple[dm.Order, list[dm.Location]]:
+    """The planning task of goods from ``sources``, with the places the problem may not know
+    yet (a cooperative: in its zone, so that the leg into it has its zone's travel factor)."""
+    depot_key = f"L{ctx.depot_location_id}"
     farms = {s.location.id: s.location for s in sources if s.location.kind == LocationKind.COOPERATIVE}
     weight = sum(s.weight_g for s in sources)
     volume = sum(s.volume_cm3 for s in sources)
@@ -302,7 +305,7 @@ def _task(sources: list[LineSource], depot_key: str) -> tuple[dm.Order, list[dm.
                          delivery_service=services.DELIVERY_SERVICE_S)
     else:
         farm = next(iter(farms.values()))
-        extra.append(dm.Location(f"L{farm.id}", lat=farm.lat, lon=farm.lon))
+        extra.append(dm.Location(f"L{farm.id}", lat=farm.lat, lon=farm.lon, zone=ctx.zone_codes.get(farm.zone_id)))
         order = dm.Order(NEW_ORDER, NEW_ADDRESS, kind=dm.OrderKind.PICKUP_DELIVERY, pickup=f"L{farm.id}",
                          weight=weight, volume=volume, pickup_service=services.PICKUP_SERVICE_S,
                          delivery_service=services.DELIVERY_SERVICE_S)
@@ -324,7 +327,7 @@ def quote(warehouse_id: int | None, lat: float, lon: float, zone_id: int, source
         return _infeasible(classes, now, "several_cooperatives")
     state = _state(warehouse_id)
     margin, suspended = zone_margin(zone_id)
-    order, extra = _task(sources, f"L{state.ctx.depot_location_id}")
+    order, extra = _task(sources, state.ctx)
     address = dm.Location(NEW_ADDRESS, lat=lat, lon=lon, zone=state.ctx.zone_codes.get(zone_id))
     at = int((now - state.ctx.epoch).total_seconds())
     raw = _index_at(state, at).quote(order, [dpromise.WindowClass(c.code, c.hours * 3600, c.fee_fen) for c in classes],
@@ -360,7 +363,7 @@ def commit(order: Order, sources: list[LineSource], window: WindowClass, now: da
     state = _state(order.warehouse_id)  # as of the version read with the lock
     margin, suspended = zone if zone is not None else zone_margin(order.zone_id)
     key, address_key = f"O{order.id}", f"A{order.id}"
-    task, extra = _task(sources, f"L{state.ctx.depot_location_id}")
+    task, extra = _task(sources, state.ctx)
     task = replace(task, id=key, delivery=address_key)
     address = dm.Location(address_key, lat=order.lat, lon=order.lon, zone=state.ctx.zone_codes.get(order.zone_id))
     at = int((now - state.ctx.epoch).total_seconds())

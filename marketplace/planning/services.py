@@ -37,7 +37,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..geo.models import Zone
 from ..inventory.models import Location, LocationKind
-from ..logistics.models import LogisticsParameter, ParameterScope, Vehicle, Warehouse
+from ..logistics.models import LogisticsParameter, ParameterScope, Vehicle, Warehouse, WindowClass
 from ..orders.models import Order, OrderLine, OrderStatus
 
 log = logging.getLogger("shanhuo.planning")
@@ -262,18 +262,17 @@ def _bump(inserted: bool) -> sa.Update:
 
 
 def take_out_of_plan(order_id: int) -> None:
-    """A cancelled or expired order's stops that are still to be visited leave their routes,
-    whose visiting order closes up. Flushes; the caller bumps the plan version and commits."""
-    pending = db.session.scalars(sa.select(Stop).where(Stop.order_id == order_id, Stop.status == StopStatus.PENDING))
-    routes = set()
-    for stop in pending:
-        routes.add(stop.route_id)
-        db.session.delete(stop)
-    db.session.flush()
-    for route_id in sorted(routes):
-        for sequence, stop in enumerate(db.session.get(Route, route_id).stops, start=1):
-            stop.sequence = sequence
-    db.session.flush()
+    """A cancelled or expired order's stops that are still to be visited leave the routes of
+    its warehouse's active plan (superseded plans are history and stay as they were). One
+    statement: the visiting order of the other stops is kept by their sequence numbers, gaps
+    included (every reader orders by sequence), so no renumbering can collide with the unique
+    (route, sequence). The caller bumps the plan version and commits."""
+    active_routes = (sa.select(Route.id).join(Plan, Plan.id == Route.plan_id)
+                     .where(Plan.status == PlanStatus.ACTIVE))
+    db.session.execute(
+        sa.delete(Stop).where(Stop.order_id == order_id, Stop.status == StopStatus.PENDING,
+                              Stop.route_id.in_(active_routes))
+        .execution_options(synchronize_session=False))
 
 
 def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor_id: int | None = None) -> Plan:
@@ -350,3 +349,48 @@ def replan_all(seconds: float = 5.0) -> list[int]:
     """The scheduled job: re-plan every active warehouse (rolling horizon)."""
     ids = db.session.scalars(sa.select(Warehouse.id).where(Warehouse.active.is_(True)).order_by(Warehouse.id)).all()
     return [plan_warehouse(wid, seconds=seconds, trigger=PlanTrigger.SCHEDULE).id for wid in ids]
+
+
+# --- every input of a quote invalidates it ---------------------------------------------------------
+
+#: models whose rows are inputs of plans and quotes (travel factors and margins, vehicles and
+#: their shifts, warehouses and their zones, window classes)
+PLANNING_INPUTS = (LogisticsParameter, Vehicle, Warehouse, WindowClass, Zone)
+_VERSION_COLUMNS = {"plan_version", "plan_reset_version"}
+
+
+def _changes_planning_inputs(session: sa.orm.Session) -> bool:
+    for obj in (*session.new, *session.deleted):
+        if isinstance(obj, PLANNING_INPUTS):
+            return True
+    for obj in session.dirty:
+        if not isinstance(obj, PLANNING_INPUTS) or not session.is_modified(obj):
+            continue
+        state = sa.inspect(obj)
+        changed = {a.key for a in state.attrs if a.history.has_changes()}
+        if changed - _VERSION_COLUMNS:
+            return True
+    return False
+
+
+@sa.event.listens_for(sa.orm.Session, "before_flush")
+def _invalidate_quotes(session: sa.orm.Session, _context, _instances) -> None:
+    """A change to any input of planning, in any process, bumps every warehouse's plan versions
+    in the same transaction: each process's cached quoting states are then rebuilt from the new
+    inputs (no manual invalidation anywhere). Bulk statements on these models are caught by
+    :func:`_invalidate_quotes_bulk`."""
+    if _changes_planning_inputs(session):
+        _bump_all(session)
+
+
+@sa.event.listens_for(sa.orm.Session, "do_orm_execute")
+def _invalidate_quotes_bulk(state: sa.orm.ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete or state.is_insert) and state.bind_mapper is not None \
+            and issubclass(state.bind_mapper.class_, PLANNING_INPUTS) and state.bind_mapper.class_ is not Warehouse:
+        _bump_all(state.session)
+
+
+def _bump_all(session: sa.orm.Session) -> None:
+    table = Warehouse.__table__
+    session.connection().execute(
+        table.update().values(plan_version=table.c.plan_version + 1, plan_reset_version=table.c.plan_version + 1))

@@ -96,16 +96,16 @@ def test_a_new_plan_bumps_the_version(app, shop):
 
 
 def test_a_refused_order_leaves_the_version_and_the_cache_alone(app, shop):
-    with app.app_context():
-        promise.prepare(shop.warehouse_id)
-        cached = promise._cache[shop.warehouse_id]
-        version = _version(shop.warehouse_id)
     with app.app_context():  # the window is suspended for the zone after the consumer saw the quote
         from marketplace.models import Address, LogisticsParameter, Village
 
         zone_id = db.session.get(Village, db.session.get(Address, shop.address_id).village_id).zone_id
         db.session.add(LogisticsParameter(scope="zone", scope_id=zone_id, key="suspended_windows", value=["18h"]))
         db.session.commit()
+        promise.prepare(shop.warehouse_id)
+        cached = promise._cache[shop.warehouse_id]
+        version = _version(shop.warehouse_id)
+    with app.app_context():
         try:
             _place(shop, "18h")
         except checkout.WindowUnavailable:
@@ -117,6 +117,40 @@ def test_a_refused_order_leaves_the_version_and_the_cache_alone(app, shop):
         after = promise._cache[shop.warehouse_id]
         assert (after.version, after.plan_id) == (cached.version, cached.plan_id)
         assert set(after.index.problem.order_by_id) == set(cached.index.problem.order_by_id)
+
+
+def test_every_input_of_a_quote_invalidates_the_cached_state(app, shop):
+    """A zone's travel factor, a vehicle's shift or capacity, a window class: changing any of
+    them (through the ORM, or in bulk) makes every process rebuild its quoting state."""
+    from marketplace.models import Address, LogisticsParameter, Vehicle, Village
+
+    with app.app_context():
+        zone_id = db.session.get(Village, db.session.get(Address, shop.address_id).village_id).zone_id
+        promise.prepare(shop.warehouse_id)
+        before = promise._cache[shop.warehouse_id]
+        factor = db.session.scalar(sa.select(LogisticsParameter).where(
+            LogisticsParameter.scope == "zone", LogisticsParameter.scope_id == zone_id,
+            LogisticsParameter.key == "travel_factor"))
+        if factor is None:
+            factor = LogisticsParameter(scope="zone", scope_id=zone_id, key="travel_factor", value=1.0)
+            db.session.add(factor)
+        factor.value = 3.0
+        db.session.commit()
+        promise.prepare(shop.warehouse_id)
+        after = promise._cache[shop.warehouse_id]
+        assert after.version > before.version and after.ctx is not before.ctx
+        code = after.ctx.zone_codes[zone_id]
+        assert after.index.problem.matrix.zone_factors[code] == 3.0
+        # a bulk change of the fleet, as an admin screen might make it
+        db.session.execute(sa.update(Vehicle).where(Vehicle.warehouse_id == shop.warehouse_id)
+                           .values(capacity_weight_g=Vehicle.capacity_weight_g + 1))
+        db.session.commit()
+        promise.prepare(shop.warehouse_id)
+        assert promise._cache[shop.warehouse_id].version > after.version
+        # an order placed changes no input: the version moves by the order's own bump only
+        version = _version(shop.warehouse_id)
+        _place(shop)
+        assert _version(shop.warehouse_id) == version + 1
 
 
 def test_orders_placed_elsewhere_are_caught_up_route_by_route(app, shop, make_user, monkeypatch):
