@@ -40,9 +40,13 @@ def init_app(app: Flask) -> None:
             raise click.BadParameter(f"unknown warehouse {', '.join(sorted(unknown))}", param_hint="--warehouse")
         for warehouse in warehouses:
             plan = services.plan_warehouse(warehouse.id, seconds=seconds, trigger=PlanTrigger.CLI)
+            if plan is None:
+                click.echo(f"{warehouse.code}: the active plan stays (orders placed meanwhile fit nowhere else)")
+                continue
             click.echo(
                 f"{warehouse.code}: plan #{plan.id}  orders {plan.stats['orders']}  vehicles {plan.vehicles_used}"
-                f"  {plan.distance_m / 1000:.1f} km  unassigned {plan.stats['unassigned']}"
+                f"  {plan.distance_m / 1000:.1f} km  unassigned {plan.stats['unassigned']}  broken {plan.stats['broken']}"
+                f"{'  (kept the current routes)' if plan.stats['kept_current'] else ''}"
                 f"{'  (fallback)' if plan.fallback else ''}  {plan.solve_seconds:.1f} s"
             )
 

@@ -56,6 +56,9 @@ class Order(TimestampMixin, db.Model):
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     promised_eta_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the planner found that no route can keep the deadline any more (a broken promise:
+    # still delivered as early as the routes allow, alerted, compensated when the deadline passes).
+    promise_broken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     warehouse_id: Mapped[int | None] = mapped_column(sa.ForeignKey("warehouses.id"), index=True)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Money, integer fen, computed by the server.

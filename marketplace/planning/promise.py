@@ -34,7 +34,7 @@ from delivery import promise as dpromise
 from delivery.errors import ProblemError
 
 from ..columns import utcnow
-from ..dispatch.models import Plan, PlanStatus, PlanTrigger, Route, Stop, StopKind
+from ..dispatch.models import PlanTrigger, Route, Stop, StopKind
 from ..extensions import db
 from ..geo.models import Address, Village
 from ..inventory.models import Location, LocationKind
@@ -99,13 +99,6 @@ _locks: dict[int, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
 
-def _active_plan_id(warehouse_id: int) -> int | None:
-    return db.session.scalar(
-        sa.select(Plan.id).where(Plan.warehouse_id == warehouse_id, Plan.status == PlanStatus.ACTIVE)
-        .order_by(Plan.id.desc()).limit(1)
-    )
-
-
 Versions = tuple[int, int]  # a warehouse's (plan_version, plan_reset_version)
 
 
@@ -123,26 +116,12 @@ def _version(warehouse_id: int, read: Versions | None = None) -> Versions:
 
 
 def _plan_from_rows(ctx: services.ProblemContext, plan_id: int) -> dm.Plan:
-    """The stored plan's visiting order as a ``delivery`` plan (times are recomputed)."""
-    known = ctx.problem.order_by_id
-    by_vehicle: dict[str, list[dm.Visit]] = {}
-    stops = db.session.execute(
-        sa.select(Stop, Route.vehicle_id).join(Stop.route).where(Route.plan_id == plan_id)
-        .order_by(Stop.route_id, Stop.sequence)
-    )
-    for stop, vehicle_id in stops:
-        key = f"O{stop.order_id}" if stop.order_id else f"R{stop.replenishment_id}"
-        task = known.get(key)
-        if task is None or stop.status != "pending":
-            continue
-        pickup = stop.kind in (StopKind.PICKUP, StopKind.REPLENISH_PICKUP)
-        role = dm.Role.PICKUP if pickup else dm.Role.DELIVERY
-        location = task.pickup if pickup else task.delivery
-        by_vehicle.setdefault(f"V{vehicle_id}", []).append(
-            dm.Visit(role, location or "", key, 0, 0, 0)
-        )
-    routes = tuple(dm.Route(v.id, tuple(by_vehicle.get(v.id, ()))) for v in ctx.problem.vehicles)
-    return dm.Plan(routes=routes)
+    """The stored plan's visiting order as a ``delivery`` plan (times are recomputed by the
+    index built on it)."""
+    routes = services.stored_routes(ctx, plan_id)
+    return dm.Plan(routes=tuple(
+        dm.Route(v.id, tuple(dm.Visit(ref.role, "", ref.order_id, 0, 0, 0) for ref in routes[v.id]))
+        for v in ctx.problem.vehicles))
 
 
 def _state(warehouse_id: int, version_read: Versions | None = None, placing: int | None = None) -> _State:
@@ -161,12 +140,12 @@ def _state(warehouse_id: int, version_read: Versions | None = None, placing: int
         if state is not None:
             _cache[warehouse_id] = state
             return state
-    plan_id = _active_plan_id(warehouse_id)
+    plan_id = services.active_plan_id(warehouse_id)
     if plan_id is None and placing is not None:  # (planning commits: not inside an order's transaction)
         raise PromiseBroken(_infeasible(window_classes(), utcnow(), "no_plan"))
     if plan_id is None:  # no plan yet: make a quick one now (the scheduler refines it), quote on it
         services.plan_warehouse(warehouse_id, seconds=ON_DEMAND_PLAN_SECONDS, trigger=PlanTrigger.SCHEDULE)
-        version, plan_id = _version(warehouse_id)[0], _active_plan_id(warehouse_id)
+        version, plan_id = _version(warehouse_id)[0], services.active_plan_id(warehouse_id)
         assert plan_id is not None
     ctx = services.build_problem(warehouse_id, exclude=placing)
     plan = _plan_from_rows(ctx, plan_id)

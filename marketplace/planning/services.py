@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from delivery import matrix as dmatrix
 from delivery import model as dm
-from delivery.solver import solve
+from delivery import replan as dreplan
 
 from ..columns import utcnow
 from ..dispatch.models import (
@@ -116,8 +116,10 @@ def order_tasks(ctx: ProblemContext, warehouse_id: int | None = None, ids: list[
         ctx.orders[key] = row.id
         ctx.locations[address] = (row.lat, row.lon, None)
         places.append(dm.Location(address, lat=row.lat, lon=row.lon, zone=ctx.zone_codes.get(row.zone_id)))
+        # a broken promise is still delivered, as early as the routes allow, without its deadline
+        deadline = None if row.promise_broken_at is not None else _seconds(ctx.epoch, row.deadline_at)
         common = {
-            "weight": int(row.weight), "volume": int(row.volume), "deadline": _seconds(ctx.epoch, row.deadline_at),
+            "weight": int(row.weight), "volume": int(row.volume), "deadline": deadline,
             "delivery_service": DELIVERY_SERVICE_S,
         }
         if row.farm_id is None:
@@ -141,7 +143,7 @@ def _locations() -> sa.Select:
 def _order_tasks(by_warehouse: bool, exclude: bool, by_ids: bool) -> sa.Select:
     farm_of_line = sa.case((Location.kind == LocationKind.COOPERATIVE, OrderLine.source_location_id))
     query = (
-        sa.select(Order.id, Order.lat, Order.lon, Order.zone_id, Order.deadline_at,
+        sa.select(Order.id, Order.lat, Order.lon, Order.zone_id, Order.deadline_at, Order.promise_broken_at,
                   sa.func.sum(OrderLine.weight_g).label("weight"), sa.func.sum(OrderLine.volume_cm3).label("volume"),
                   sa.func.min(farm_of_line).label("farm_id"))
         .join(OrderLine, OrderLine.order_id == Order.id).join(Location, Location.id == OrderLine.source_location_id)
@@ -275,10 +277,49 @@ def take_out_of_plan(order_id: int) -> None:
         .execution_options(synchronize_session=False))
 
 
-def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor_id: int | None = None) -> Plan:
+def stored_routes(ctx: ProblemContext, plan_id: int) -> dict[str, list[dm.StopRef]]:
+    """The visiting order of a stored plan's stops still to be made, per vehicle, restricted to
+    what ``ctx``'s problem knows (open orders and requested replenishments)."""
+    known = ctx.problem.order_by_id
+    routes: dict[str, list[dm.StopRef]] = {v.id: [] for v in ctx.problem.vehicles}
+    rows = db.session.execute(
+        sa.select(Stop.order_id, Stop.replenishment_id, Stop.kind, Route.vehicle_id).join(Stop.route)
+        .where(Route.plan_id == plan_id, Stop.status == StopStatus.PENDING).order_by(Stop.route_id, Stop.sequence))
+    for order_id, replenishment_id, kind, vehicle_id in rows:
+        key = f"O{order_id}" if order_id else f"R{replenishment_id}"
+        if key not in known or f"V{vehicle_id}" not in routes:
+            continue
+        pickup = kind in (StopKind.PICKUP, StopKind.REPLENISH_PICKUP)
+        routes[f"V{vehicle_id}"].append(dm.StopRef(key, dm.Role.PICKUP if pickup else dm.Role.DELIVERY))
+    return routes
+
+
+def active_plan_id(warehouse_id: int) -> int | None:
+    return db.session.scalar(
+        sa.select(Plan.id).where(Plan.warehouse_id == warehouse_id, Plan.status == PlanStatus.ACTIVE)
+        .order_by(Plan.id.desc()).limit(1))
+
+
+def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor_id: int | None = None, *,
+               based_on: int | None = None, broken: frozenset[str] = frozenset(),
+               kept_current: bool = False) -> Plan | None:
     """Save a solved plan as the warehouse's active plan (the previous one is superseded),
-    with an alert for every order it could not keep. One transaction."""
-    bump_plan_version(ctx.warehouse_id)
+    with an alert for every order it could not keep and for every promise it found broken.
+    One transaction, which holds the warehouse's row lock only while it stores.
+
+    ``based_on``: the warehouse's plan_version when ``ctx`` was read. Orders placed, cancelled
+    or expired since are merged into ``result`` first (under the lock); when an order placed
+    meanwhile fits nowhere on time, nothing is stored (the active plan, which holds it, stays)
+    and None is returned."""
+    version, _ = bump_plan_versions(ctx.warehouse_id)  # locks the warehouse's row
+    if based_on is not None and version - 1 != based_on:
+        merged = _merge_changes(ctx, result)
+        if merged is None:
+            db.session.rollback()
+            log.warning("re-plan not stored: orders placed during the solve fit nowhere on its routes",
+                        extra={"warehouse": ctx.warehouse_code})
+            return None
+        result = merged
     previous = db.session.scalars(
         sa.select(Plan).where(Plan.warehouse_id == ctx.warehouse_id, Plan.status == PlanStatus.ACTIVE)
     ).all()
@@ -290,7 +331,8 @@ def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor
         horizon_start=ctx.epoch, horizon_end=horizon_end, solve_seconds=round(result.solve_seconds, 3),
         vehicles_used=result.vehicles_used, distance_m=int(result.distance), duration_s=int(result.duration),
         fallback=result.fallback,
-        stats={"orders": len(ctx.orders), "unassigned": len(result.unassigned), "status": result.status},
+        stats={"orders": len(ctx.problem.orders), "unassigned": len(result.unassigned), "status": result.status,
+               "kept_current": kept_current, "broken": len(broken)},
     )
     db.session.add(plan)
     orders = ctx.problem.order_by_id
@@ -313,7 +355,7 @@ def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor
             if move is not None:
                 move.status = ReplenishmentStatus.PLANNED
     alerted = set(db.session.scalars(
-        sa.select(Alert.order_id).where(Alert.kind == "unassigned", Alert.resolved_at.is_(None))
+        sa.select(Alert.order_id).where(Alert.kind.in_(["unassigned", "promise_broken"]), Alert.resolved_at.is_(None))
     ))
     for missing in result.unassigned:
         order = rows.get(ctx.orders.get(missing.order_id, 0))
@@ -323,32 +365,88 @@ def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor
             reason_code=missing.reason_code, reason=missing.reason[:300],
         ))
         if order is not None and order.id not in alerted:  # a promise at risk: tell the dispatcher once
+            alerted.add(order.id)
             db.session.add(Alert(
                 kind="unassigned", severity=AlertSeverity.CRITICAL, warehouse_id=ctx.warehouse_id,
                 order_id=order.id, plan=plan, message=f"{order.number}: {missing.reason}"[:300],
             ))
+    _mark_broken(ctx, plan, [rows[ctx.orders[k]] for k in broken if ctx.orders.get(k) in rows], alerted)
     db.session.add(PlanEvent(plan=plan, kind="created", actor_user_id=actor_id,
-                             data={"trigger": trigger.value, "fallback": result.fallback}))
+                             data={"trigger": trigger.value, "fallback": result.fallback, "kept_current": kept_current}))
     db.session.commit()
     return plan
 
 
-def plan_warehouse(warehouse_id: int, *, seconds: float = 5.0, trigger: PlanTrigger = PlanTrigger.MANUAL,
-                   actor_id: int | None = None, now: datetime | None = None) -> Plan:
-    """Build, solve and store the plan of one warehouse."""
-    ctx = build_problem(warehouse_id, now)
-    result = solve(ctx.problem, time_limit=seconds)
-    plan = store_plan(ctx, result, trigger, actor_id)
-    log.info("planned warehouse", extra={"warehouse": ctx.warehouse_code, "plan": plan.id,
-                                         "orders": len(ctx.orders), "unassigned": len(result.unassigned),
-                                         "vehicles": result.vehicles_used, "seconds": result.solve_seconds})
+def _mark_broken(ctx: ProblemContext, plan: Plan, orders: list[Order], alerted: set[int]) -> None:
+    """Record the promises this plan found it cannot keep: the order's state, an event, and a
+    critical alert (once per order)."""
+    from ..orders import services as order_services
+
+    for order in orders:
+        if order.promise_broken_at is not None:
+            continue
+        order.promise_broken_at = ctx.epoch
+        order_services.record_event(order, "promise_broken", data={"deadline_at": order.deadline_at.isoformat()})
+        if order.id not in alerted:
+            db.session.add(Alert(
+                kind="promise_broken", severity=AlertSeverity.CRITICAL, warehouse_id=ctx.warehouse_id,
+                order_id=order.id, plan=plan,
+                message=f"{order.number}: no route can keep its deadline any more; delivered as early as possible"[:300],
+            ))
+
+
+def _merge_changes(ctx: ProblemContext, result: dm.Plan) -> dm.Plan | None:
+    """Under the warehouse's lock: ``result`` with the orders that left the open orders since
+    ``ctx`` was built taken out, and those placed since inserted on time (None if one fits
+    nowhere)."""
+    open_ids = set(db.session.scalars(sa.select(Order.id).where(
+        Order.warehouse_id == ctx.warehouse_id, Order.status.in_(PLANNED_STATUSES))))
+    gone = [key for key, order_id in ctx.orders.items() if order_id not in open_ids]
+    new_ids = sorted(open_ids - set(ctx.orders.values()))
+    tasks, places = order_tasks(ctx, ids=new_ids) if new_ids else ([], [])
+    merged = dreplan.merge(ctx.problem, result, remove=gone, add=tasks, locations=places)
+    if merged is None:
+        return None
+    ctx.problem, plan = merged
+    for key in gone:
+        ctx.orders.pop(key, None)
     return plan
 
 
-def replan_all(seconds: float = 5.0) -> list[int]:
+def plan_warehouse(warehouse_id: int, *, seconds: float = 5.0, trigger: PlanTrigger = PlanTrigger.MANUAL,
+                   actor_id: int | None = None, now: datetime | None = None) -> Plan | None:
+    """Re-plan one warehouse without losing a kept promise: solve warm-started from the active
+    plan's routes (no lock held while solving), keep whichever keeps more promises, recover
+    or mark broken what neither keeps, and store it with what changed meanwhile merged in.
+    Returns the stored plan, or None when the active plan stays (see :func:`store_plan`)."""
+    based_on = db.session.scalar(sa.select(Warehouse.plan_version).where(Warehouse.id == warehouse_id))
+    ctx = build_problem(warehouse_id, now)
+    plan_id = active_plan_id(warehouse_id)
+    current = stored_routes(ctx, plan_id) if plan_id is not None else None
+    db.session.rollback()  # no snapshot or lock is held while solving
+    try:
+        outcome = dreplan.replan(ctx.problem, current, seconds)
+    except Exception:
+        log.exception("re-plan failed; the active plan stays", extra={"warehouse": ctx.warehouse_code})
+        db.session.rollback()
+        db.session.add(Alert(kind="replan_failed", severity=AlertSeverity.WARNING, warehouse_id=warehouse_id,
+                             plan_id=plan_id, message=f"{ctx.warehouse_code}: re-plan failed; the current plan stays"))
+        db.session.commit()
+        return None
+    ctx.problem = outcome.problem
+    plan = store_plan(ctx, outcome.plan, trigger, actor_id, based_on=based_on, broken=outcome.broken,
+                      kept_current=outcome.kept_current)
+    log.info("planned warehouse", extra={"warehouse": ctx.warehouse_code, "plan": plan.id if plan else None,
+                                         "orders": len(ctx.orders), "unassigned": len(outcome.plan.unassigned),
+                                         "kept_current": outcome.kept_current, "lost_by_solver": len(outcome.lost),
+                                         "broken": len(outcome.broken), "seconds": outcome.plan.solve_seconds})
+    return plan
+
+
+def replan_all(seconds: float = 5.0) -> list[int | None]:
     """The scheduled job: re-plan every active warehouse (rolling horizon)."""
     ids = db.session.scalars(sa.select(Warehouse.id).where(Warehouse.active.is_(True)).order_by(Warehouse.id)).all()
-    return [plan_warehouse(wid, seconds=seconds, trigger=PlanTrigger.SCHEDULE).id for wid in ids]
+    return [getattr(plan_warehouse(wid, seconds=seconds, trigger=PlanTrigger.SCHEDULE), "id", None) for wid in ids]
 
 
 # --- every input of a quote invalidates it ---------------------------------------------------------

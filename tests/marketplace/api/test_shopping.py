@@ -9,7 +9,6 @@ import sqlalchemy as sa
 
 from marketplace.extensions import db
 from marketplace.models import LogisticsParameter, Order, OrderStatus, Stock, Village
-from marketplace.planning import promise
 
 from .conftest import new_address
 
