@@ -58,6 +58,7 @@ REASON_TEXT = {
     "outside_service_area": _l("We do not deliver to this village yet."),
     "several_cooperatives": _l("Items must be collected from more than one cooperative; please order them separately."),
     "no_plan": _l("Delivery planning is not available right now."),
+    "recovering": _l("Our vans are first catching up with delayed orders; please try again a little later."),
 }
 
 
@@ -92,6 +93,9 @@ class _State:
     plan_id: int  # the active plan
     ctx: services.ProblemContext
     index: dpromise.PromiseIndex
+    #: accepted orders on no route of the plan (not even late): until they are recovered, no
+    #: new van time of this warehouse is sold
+    unrouted: frozenset[str] = frozenset()
 
 
 _cache: dict[int, _State] = {}
@@ -149,7 +153,9 @@ def _state(warehouse_id: int, version_read: Versions | None = None, placing: int
         assert plan_id is not None
     ctx = services.build_problem(warehouse_id, exclude=placing)
     plan = _plan_from_rows(ctx, plan_id)
-    state = _State(version, plan_id, ctx, dpromise.PromiseIndex(ctx.problem, plan))
+    routed = {ref.order_id for route in plan.routes for ref in route.stops}
+    unrouted = frozenset(o.id for o in ctx.problem.orders if not o.optional and o.id not in routed)
+    state = _State(version, plan_id, ctx, dpromise.PromiseIndex(ctx.problem, plan), unrouted)
     _cache[warehouse_id] = state
     return state
 
@@ -178,7 +184,7 @@ def _caught_up(cached: _State, version: int) -> _State | None:
         index = cached.index.with_routes(routes, orders=tasks, locations=places)
     except ProblemError:
         return None
-    return _State(version, cached.plan_id, replace(ctx, problem=index.problem), index)
+    return replace(cached, version=version, ctx=replace(ctx, problem=index.problem), index=index)
 
 
 # (built once per process, as all statements of the order path: see checkout.services)
@@ -305,6 +311,8 @@ def quote(warehouse_id: int | None, lat: float, lon: float, zone_id: int, source
     if len({s.location.id for s in sources if s.location.kind == LocationKind.COOPERATIVE}) > 1:
         return _infeasible(classes, now, "several_cooperatives")
     state = _state(warehouse_id)
+    if state.unrouted:
+        return _infeasible(classes, now, "recovering")
     margin, suspended = zone_margin(zone_id)
     order, extra = _task(sources, state.ctx)
     address = dm.Location(NEW_ADDRESS, lat=lat, lon=lon, zone=state.ctx.zone_codes.get(zone_id))
@@ -349,7 +357,7 @@ def commit(order: Order, sources: list[LineSource], window: WindowClass, now: da
     index = _index_at(state, at)
     cls = dpromise.WindowClass(window.code, window.hours * 3600, window.fee_fen)
     (chosen,) = index.quote(task, [cls], now=at, margin_seconds=margin, locations=[address, *extra])
-    if not chosen.feasible or window.code in suspended:
+    if not chosen.feasible or window.code in suspended or state.unrouted:
         raise PromiseBroken(quote(order.warehouse_id, order.lat, order.lon, order.zone_id, sources, now))
     task = replace(task, deadline=at + window.hours * 3600)
     try:
@@ -366,7 +374,7 @@ def commit(order: Order, sources: list[LineSource], window: WindowClass, now: da
     version = locked[2]
     _store_route(state.plan_id, ctx, route, order, sources, version)
     # The cached state stays right until this transaction commits (apply() changed nothing).
-    g.promise_pending = _State(version, state.plan_id, ctx, index)
+    g.promise_pending = replace(state, version=version, ctx=ctx, index=index)
     visit = next(v for v in route.stops if v.order_id == key and v.role == dm.Role.DELIVERY)
     return ctx.at(visit.arrival)
 

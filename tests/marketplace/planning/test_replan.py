@@ -95,3 +95,20 @@ def test_a_failing_solver_keeps_the_active_plan_and_raises_an_alert(app, seeded,
         assert planning.active_plan_id(shop.warehouse_id) == active
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Alert).where(
             Alert.kind == "replan_failed", Alert.warehouse_id == shop.warehouse_id)) == 1
+
+
+def test_an_accepted_order_on_no_route_stops_sales_until_a_re_plan_recovers_it(app, seeded, make_user):
+    shop = make_shop(app, make_user)
+    with app.app_context():
+        order = _place(shop)
+        # a plan that lost it (as a from-scratch re-plan used to): its van time must not be sold again
+        db.session.execute(sa.delete(Stop).where(Stop.order_id == order.id))
+        planning.bump_plan_version(shop.warehouse_id)
+        db.session.commit()
+        windows = checkout.quote(shop.user_id, shop.address_id, {shop.product_id: 1}).windows
+        assert not any(w.feasible for w in windows) and {w.reason_code for w in windows} == {"recovering"}
+        assert windows[0].reason  # a sentence for the consumer
+        planning.plan_warehouse(shop.warehouse_id, seconds=0.3)
+        assert _routed(shop.warehouse_id).get(order.id) == 1
+        windows = checkout.quote(shop.user_id, shop.address_id, {shop.product_id: 1}).windows
+        assert any(w.feasible for w in windows)
