@@ -279,21 +279,30 @@ def seed_history(days: int, progress: Callable[[Iterable], Iterable]) -> None:
     seeded_at = utcnow()
     today = seeded_at.astimezone(LOCAL).date()
     serial = 0
+    # both demo consumers have delivered history on the first day: one order on time, one late
+    demo = [(user, address) for user, address in db.session.execute(
+        sa.select(User, Address).join(Address, Address.user_id == User.id)
+        .where(User.mobile.in_([a["mobile"] for a in data.DEMO_ACCOUNTS if a["role"] == "consumer"]),
+               Address.is_default.is_(True)).order_by(User.mobile))]
+    forced = [(person, late) for person in demo for late in (False, True)]
     for day_offset in progress(range(days, 0, -1)):
         day = today - timedelta(days=day_offset)
         plans: dict[int, Plan] = {}
         routes: dict[int, Route] = {}
         for _ in range(rng.randint(18, 30)):
             serial += 1
-            user, address = rng.choice(people)
+            pick = forced.pop(0) if forced else None
+            user, address = pick[0] if pick else rng.choice(people)
             zone_id = village_zone[address.village_id]
             warehouse = zone_warehouse[zone_id]
             window = rng.choices(windows, weights=[2, 4, 3, 2])[0]
             placed = datetime.combine(day, time(rng.randint(7, 19), rng.randint(0, 59)), LOCAL).astimezone(UTC)
+            if pick:  # a morning order with a short window: delivered (or late) on its day
+                window, placed = windows[0], datetime.combine(day, time(9, 30), LOCAL).astimezone(UTC)
             deadline = placed + timedelta(hours=window.hours)
             # Mostly on time; the hill zones run late more often (what the feedback loop learns).
             late_chance = 0.03 + 0.12 * (zone_factor.get(zone_id, 1.0) - 1.0)
-            if rng.random() < late_chance:
+            if (pick[1] if pick else rng.random() < late_chance):
                 delivered = deadline + timedelta(minutes=rng.randint(5, 90))
             else:
                 delivered = placed + timedelta(seconds=int(window.hours * 3600 * rng.uniform(0.35, 0.95)))
@@ -355,7 +364,8 @@ def seed_history(days: int, progress: Callable[[Iterable], Iterable]) -> None:
         for plan in plans.values():
             plan.vehicles_used = len([r for r in routes.values() if r.plan is plan])
         db.session.flush()
-    _open_orders(rng, people, windows, zone_warehouse, village_zone, serial)
+    db.session.commit()  # (the open orders are placed through the checkout, one transaction each)
+    _open_orders(rng, people, windows, zone_warehouse, village_zone)
 
 
 def _make_order(rng: random.Random, number: str, user: User, address: Address, zone_id: int,
@@ -388,47 +398,39 @@ def _make_order(rng: random.Random, number: str, user: User, address: Address, z
 
 
 def _open_orders(rng: random.Random, people: list[tuple[User, Address]], windows: list[WindowClass],
-                 zone_warehouse: dict[int, Warehouse], village_zone: dict[int, int], serial: int) -> None:
-    """Orders placed in the last hour and not yet delivered, so the planner has work today.
+                 zone_warehouse: dict[int, Warehouse], village_zone: dict[int, int]) -> None:
+    """Orders placed in the last hour and not yet delivered, so the planner has work today:
+    each one accepted by the promise engine as the shop would have accepted it, through the
+    checkout at its order time: the window the consumer wanted when it was offered, else the
+    fastest offered one, and no order when none was. Three in four carts hold goods of the
+    consumer's warehouse, the rest goods held only at a cooperative (picked up there)."""
+    from marketplace.checkout import services as checkout
+    from marketplace.errors import DomainError
 
-    Goods come from the order's warehouse where it holds them, otherwise from the cooperative
-    (those orders need a pickup). Their units are reserved on the stock rows.
-    """
     now = utcnow()
-    for _ in range(36):
-        serial += 1
+    for placed in sorted(now - timedelta(minutes=rng.randint(1, 60)) for _ in range(36)):
         user, address = rng.choice(people)
-        zone_id = village_zone[address.village_id]
-        warehouse = zone_warehouse[zone_id]
-        window = rng.choices(windows, weights=[2, 4, 3, 2])[0]
-        placed = now - timedelta(minutes=rng.randint(1, 60))
-        candidates = db.session.scalars(
-            sa.select(Stock).join(Stock.product).where(
-                Product.status == ProductStatus.ACTIVE, Stock.on_hand - Stock.reserved >= 3,
-                Stock.location_id.in_([warehouse.location_id]) if rng.random() < 0.75
-                else Stock.location_id.in_(sa.select(Location.id).where(Location.kind == LocationKind.COOPERATIVE)),
-            )
-        ).all()
-        if not candidates:
+        warehouse = zone_warehouse[village_zone[address.village_id]]
+        wanted = rng.choices(windows, weights=[2, 4, 3, 2])[0].code
+        at_warehouse = sa.select(Stock.product_id).where(Stock.location_id == warehouse.location_id,
+                                                         Stock.on_hand - Stock.reserved >= 3)
+        products = db.session.scalars(
+            sa.select(Stock.product_id).join(Stock.product).join(Location, Location.id == Stock.location_id)
+            .where(Product.status == ProductStatus.ACTIVE, Stock.on_hand - Stock.reserved >= 3,
+                   Stock.location_id == warehouse.location_id if rng.random() < 0.75
+                   else sa.and_(Location.kind == LocationKind.COOPERATIVE, Stock.product_id.not_in(at_warehouse)))
+            .order_by(Stock.product_id)).all()
+        if not products:
             continue
-        lines = rng.sample(candidates, 1 if rng.random() < 0.6 else min(2, len(candidates)))
-        if len({s.location_id for s in lines}) > 1:
-            lines = lines[:1]
-        order = _make_order(rng, f"{HISTORY_PREFIX}{placed.astimezone(LOCAL):%Y%m%d}{serial:05d}", user, address,
-                            zone_id, window, placed, warehouse, lines, OrderStatus.CONFIRMED)
-        for line, stock in zip(order.lines, lines, strict=True):
-            stock.reserved += line.quantity
-            db.session.add(StockMovement(stock=stock, delta_reserved=line.quantity, reason="reserve", order=order))
-        order.events.append(OrderEvent(kind="placed", to_status=OrderStatus.PENDING_PAYMENT.value, created_at=placed))
-        order.events.append(OrderEvent(kind="confirmed", to_status=OrderStatus.CONFIRMED.value,
-                                       created_at=placed + timedelta(minutes=1)))
-        online = order.payment_method == PaymentMethod.ONLINE
-        db.session.add(Payment(
-            order=order, provider="sandbox" if online else "cod", provider_ref=f"SEED-{order.number}",
-            amount_fen=order.total_fen, status=PaymentStatus.SUCCEEDED if online else PaymentStatus.PENDING,
-            paid_at=placed + timedelta(minutes=1) if online else None, created_at=placed,
-        ))
-        db.session.flush()
+        cart = {product_id: rng.randint(1, 2) for product_id in rng.sample(products, 1)}
+        try:
+            offered = [w for w in checkout.quote(user.id, address.id, cart, now=placed).windows if w.feasible]
+            if offered:
+                window = next((w for w in offered if w.code == wanted), offered[0]).code
+                checkout.place_order(user.id, address.id, window, PaymentMethod.CASH_ON_DELIVERY.value,
+                                     checkout.new_idempotency_key(), cart_items=cart, now=placed)
+        except DomainError:  # (as a shopper would be told: out of stock, window gone…)
+            db.session.rollback()
 
 
 def _history_complaint(order: Order, route: Route, vehicle_id: int, category: ComplaintCategory,
