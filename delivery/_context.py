@@ -188,8 +188,8 @@ class Context:
             base.horizon == self.horizon
             and base.carrier == self.carrier
             and base.locked_on == self.locked_on
-            and [(vi.vehicle.id, vi.origin, vi.depot) for vi in base.vehicles]
-            == [(vi.vehicle.id, vi.origin, vi.depot) for vi in self.vehicles]
+            and [(vi.vehicle.id, vi.origin, vi.depot, vi.vehicle.departed) for vi in base.vehicles]
+            == [(vi.vehicle.id, vi.origin, vi.depot, vi.vehicle.departed) for vi in self.vehicles]
         )
         prior = base if same_fleet else None
         orders = problem.orders
@@ -277,7 +277,7 @@ class Context:
                 continue
             if o.kind is OrderKind.DELIVERY:
                 source = self.loc_index[o.pickup] if o.pickup is not None else vi.depot
-                if vi.origin != source:
+                if vi.origin != source or vi.vehicle.departed:
                     continue
             out.append(vi.index)
         return out

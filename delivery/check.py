@@ -165,7 +165,7 @@ def check(problem: Problem, plan: Plan, *, check_times: bool = True) -> list[Vio
                 bad("onboard", f"{o.id} is on {carrier[o.id]}, routed on {vid}", vid, o.id)
             if o.kind is OrderKind.DELIVERY and o.id not in carrier and r.role == Role.DELIVERY:
                 source = o.pickup or v.depot
-                if origin != source:
+                if origin != source or v.departed:
                     bad(
                         "wrong_depot",
                         f"{o.id} ships from {source}, {vid} starts at {origin}",

@@ -84,6 +84,8 @@ class Vehicle:
     on the vehicle (it must deliver them), ``locked_stops`` the next stops that must be made
     first, in this order. A vehicle away from its depot cannot take new depot deliveries (its
     goods were loaded at the depot); express a reload as a ``PICKUP_DELIVERY`` from the depot.
+    ``departed``: the vehicle has left its depot (even if ``start_location`` is the depot's
+    place): it takes no more goods from the depot and is never re-timed to a later start.
     """
 
     id: str
@@ -98,6 +100,7 @@ class Vehicle:
     available_from: int | None = None  # None: shift_start
     onboard: tuple[str, ...] = ()
     locked_stops: tuple[StopRef, ...] = ()
+    departed: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "onboard", tuple(self.onboard))
@@ -110,6 +113,11 @@ class Vehicle:
     @property
     def origin(self) -> str:
         return self.start_location or self.depot
+
+    @property
+    def at_depot(self) -> bool:
+        """Still at its depot, where it can load the depot's goods."""
+        return not self.departed and self.origin == self.depot
 
     @property
     def start_time(self) -> int:

@@ -63,6 +63,29 @@ class Quote:
     insertion: Insertion | None = None
 
 
+def latest_departure(st: RouteState) -> int | None:
+    """The latest start of a route that keeps every stop on time and the shift end (None when
+    no start at or after the vehicle's shift start does, or a load exceeds a capacity)."""
+    latest = int(st.latest[0])
+    vehicle = st.vi.vehicle
+    if latest < vehicle.shift_start or not bool(np.all(st.load_w <= st.vi.cap_w)):
+        return None
+    return latest
+
+
+def departures(problem: Problem, routes: dict[str, Sequence[StopRef]], now: int) -> dict[str, int]:
+    """Vehicles still at their depot whose route (``routes``) must have started before ``now``
+    to keep its promises: vehicle id -> the latest start that keeps them (when it left)."""
+    index = PromiseIndex.from_routes(problem, routes)
+    out = {}
+    for st in index.states:
+        if st.k and not st.vi.vehicle.departed:
+            latest = latest_departure(st)
+            if latest is not None and latest < now:
+                out[st.vi.vehicle.id] = latest
+    return out
+
+
 def _classes(window_classes: Iterable[WindowClass | tuple]) -> list[WindowClass]:
     out = []
     for c in window_classes:
@@ -85,6 +108,18 @@ class PromiseIndex:
             states.append(RouteState(ctx, v, refs))
         self._bind(problem, plan, ctx, states)
 
+    @classmethod
+    def from_routes(cls, problem: Problem, routes: dict[str, Sequence[StopRef]]) -> PromiseIndex:
+        """The index of the plan that visits ``routes`` (vehicle id -> stops; stops the problem
+        does not know are left out), scheduled at the earliest times."""
+        ctx = Context(problem)
+        states, plan_routes = [], []
+        for v, vi in enumerate(ctx.vehicles):
+            refs = [r for r in routes.get(vi.vehicle.id, ()) if r in ctx.stops]
+            states.append(RouteState(ctx, v, refs))
+            plan_routes.append(ctx.schedule(v, refs))
+        return cls._of(problem, Plan(routes=tuple(plan_routes)), ctx, states)
+
     def _bind(self, problem: Problem, plan: Plan, ctx: Context, states: list[RouteState]) -> None:
         self.problem = problem
         self.plan = plan
@@ -102,27 +137,44 @@ class PromiseIndex:
         return index
 
     def at(self, now: int) -> PromiseIndex:
-        """This index as if built at ``now``: a vehicle that would start before ``now`` starts
-        at ``now`` (a plan knows nothing of progress: its vans are at their depot until they
-        leave), so quotes do not depend on how long ago the index was built. Matrices, stops
-        and the other routes are reused; the re-timed vehicles' routes are rescheduled.
-        Returns ``self`` when no vehicle would start before ``now``.
+        """This index as it stands at ``now``. A vehicle still at its depot waits there, taking
+        goods for new orders, while its promises allow: one that would have started before
+        ``now`` starts at ``now`` (quotes do not depend on how long ago the index was built).
+        When waiting until ``now`` would make one of its stops late, it must have left at the
+        latest start that keeps them all (:meth:`latest_departure`): it is ``departed`` from
+        then on (no more depot goods, never re-timed again). Matrices, stops and the other
+        routes are reused; the changed vehicles' routes are rescheduled. Returns ``self`` when
+        no vehicle changes.
         """
-        vehicles = tuple(
-            v if v.start_time >= now else replace(v, available_from=now)
-            for v in self.problem.vehicles
-        )
+        vehicles = list(self.problem.vehicles)
+        for k, v in enumerate(vehicles):
+            if v.departed or v.start_time >= now:
+                continue
+            st = self.states[k]
+            latest = self.latest_departure(k)
+            if st.k and latest is not None and v.start_time <= latest < now:
+                vehicles[k] = replace(v, available_from=latest, departed=True)
+            else:
+                vehicles[k] = replace(v, available_from=now)
         retimed = [k for k, v in enumerate(vehicles) if v is not self.problem.vehicles[k]]
         if not retimed:
             return self
-        problem = replace(self.problem, vehicles=vehicles)
+        problem = replace(self.problem, vehicles=tuple(vehicles))
         ctx = Context(problem, base=self.ctx)
-        states = [state.rebased(ctx) for state in self.states]  # re-timed ones are rebuilt
+        states = [
+            RouteState(ctx, k, state.refs) if k in retimed else state.rebased(ctx)
+            for k, state in enumerate(self.states)
+        ]
         routes = {vehicles[k].id: ctx.schedule(k, states[k].refs) for k in retimed}
         plan = replace(
             self.plan, routes=tuple(routes.get(r.vehicle_id, r) for r in self.plan.routes)
         )
         return PromiseIndex._of(problem, plan, ctx, states)
+
+    def latest_departure(self, k: int) -> int | None:
+        """The latest start of vehicle ``k``'s route that keeps every stop on time and the
+        shift (None when no start within its shift does, or a load is too much)."""
+        return latest_departure(self.states[k])
 
     # -- vectors between the route positions and a (possibly new) location ------------------
     def _location(self, loc_id: str | None, extra: dict[str, Location], field: str) -> Location:
@@ -167,7 +219,7 @@ class PromiseIndex:
                 source = (
                     self.ctx.loc_index.get(order.pickup) if order.pickup is not None else vi.depot
                 )
-                if vi.origin != source:
+                if vi.origin != source or vi.vehicle.departed:
                     continue
             out.append(v)
         return out
@@ -330,6 +382,8 @@ class PromiseIndex:
         if v is None:
             raise ProblemError("insertion.vehicle_id", f"unknown vehicle {insertion.vehicle_id!r}")
         st = self.states[v]
+        if v not in self._eligible(order):
+            raise InsertionError("no_vehicle", f"{insertion.vehicle_id!r} cannot take {order.id!r}")
         if st.k == 0 and vehicles[v].start_time < now:
             # an idle vehicle leaves now, not at the (past) start of its shift
             vehicles[v] = replace(vehicles[v], available_from=now)

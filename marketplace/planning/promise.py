@@ -34,7 +34,7 @@ from delivery import promise as dpromise
 from delivery.errors import ProblemError
 
 from ..columns import utcnow
-from ..dispatch.models import PlanTrigger, Route, Stop, StopKind
+from ..dispatch.models import PlanTrigger, Route, RouteStatus, Stop, StopKind
 from ..extensions import db
 from ..geo.models import Address, Village
 from ..inventory.models import Location, LocationKind
@@ -119,15 +119,6 @@ def _version(warehouse_id: int, read: Versions | None = None) -> Versions:
     return (row[0], row[1]) if row is not None else (0, 0)
 
 
-def _plan_from_rows(ctx: services.ProblemContext, plan_id: int) -> dm.Plan:
-    """The stored plan's visiting order as a ``delivery`` plan (times are recomputed by the
-    index built on it)."""
-    routes = services.stored_routes(ctx, plan_id)
-    return dm.Plan(routes=tuple(
-        dm.Route(v.id, tuple(dm.Visit(ref.role, "", ref.order_id, 0, 0, 0) for ref in routes[v.id]))
-        for v in ctx.problem.vehicles))
-
-
 def _state(warehouse_id: int, version_read: Versions | None = None, placing: int | None = None) -> _State:
     pending: _State | None = g.get("promise_pending")
     if pending is not None and pending.ctx.warehouse_id == warehouse_id:
@@ -152,10 +143,10 @@ def _state(warehouse_id: int, version_read: Versions | None = None, placing: int
         version, plan_id = _version(warehouse_id)[0], services.active_plan_id(warehouse_id)
         assert plan_id is not None
     ctx = services.build_problem(warehouse_id, exclude=placing)
-    plan = _plan_from_rows(ctx, plan_id)
-    routed = {ref.order_id for route in plan.routes for ref in route.stops}
+    index = dpromise.PromiseIndex.from_routes(ctx.problem, ctx.routes)
+    routed = {visit.order_id for route in index.plan.routes for visit in route.stops}
     unrouted = frozenset(o.id for o in ctx.problem.orders if not o.optional and o.id not in routed)
-    state = _State(version, plan_id, ctx, dpromise.PromiseIndex(ctx.problem, plan), unrouted)
+    state = _State(version, ctx.plan_id or plan_id, ctx, index, unrouted)
     _cache[warehouse_id] = state
     return state
 
@@ -215,7 +206,8 @@ def _route_stops() -> sa.Select:
 @cache
 def _mark_route() -> sa.Update:
     return sa.update(Route).where(Route.id == sa.bindparam("route_id")).values(
-        end_at=sa.bindparam("end_at"), changed_version=sa.bindparam("version"))
+        start_at=sa.bindparam("start_at"), end_at=sa.bindparam("end_at"), status=sa.bindparam("status"),
+        changed_version=sa.bindparam("version"))
 
 
 def _index_at(state: _State, at: int) -> dpromise.PromiseIndex:
@@ -396,12 +388,15 @@ def _store_route(plan_id: int, ctx: services.ProblemContext, route: dm.Route, or
     route is marked with the new plan ``version``."""
     vehicle_id = ctx.vehicles[route.vehicle_id]
     rows = db.session.execute(_route_stops(), {"plan_id": plan_id, "vehicle_id": vehicle_id}).all()
-    end_at = ctx.at(route.visits[-1].arrival)
+    start_at, end_at = ctx.at(route.visits[0].departure), ctx.at(route.visits[-1].arrival)
+    # a van the promise engine found had to leave (see delivery.promise.PromiseIndex.at) is under way
+    status = RouteStatus.STARTED if ctx.problem.vehicle_by_id[route.vehicle_id].departed else RouteStatus.PLANNED
     if rows:
         route_id = rows[0].route_id
-        db.session.execute(_mark_route(), {"route_id": route_id, "end_at": end_at, "version": version})
+        db.session.execute(_mark_route(), {"route_id": route_id, "start_at": start_at, "end_at": end_at,
+                                           "status": status.value, "version": version})
     else:
-        row = Route(plan_id=plan_id, vehicle_id=vehicle_id, start_at=ctx.at(route.visits[0].departure), end_at=end_at,
+        row = Route(plan_id=plan_id, vehicle_id=vehicle_id, start_at=start_at, end_at=end_at, status=status,
                     changed_version=version)
         db.session.add(row)
         db.session.flush()

@@ -6,7 +6,7 @@ This is the one module that knows both the ORM and the pure planning core.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from delivery import matrix as dmatrix
 from delivery import model as dm
+from delivery import promise as dpromise
 from delivery import replan as dreplan
 
 from ..columns import utcnow
@@ -28,6 +29,7 @@ from ..dispatch.models import (
     Replenishment,
     ReplenishmentStatus,
     Route,
+    RouteStatus,
     Stop,
     StopKind,
     StopStatus,
@@ -62,6 +64,11 @@ class ProblemContext:
     vehicles: dict[str, int] = field(default_factory=dict)
     locations: dict[str, tuple[float, float, int | None]] = field(default_factory=dict)
     zone_codes: dict[int, str] = field(default_factory=dict)
+    pickups: dict[str, str] = field(default_factory=dict)  # order key -> where its goods are loaded
+    now: int = 0  # "now" in seconds from the epoch
+    plan_id: int | None = None  # the active plan the problem was read with
+    routes: dict[str, list[dm.StopRef]] = field(default_factory=dict)  # its visiting orders
+    departed: dict[str, int] = field(default_factory=dict)  # vans the plan sent off since: when
 
     def at(self, seconds: int) -> datetime:
         return self.epoch + timedelta(seconds=int(seconds))
@@ -94,9 +101,10 @@ def shift_window(vehicle: Vehicle, now: datetime) -> tuple[datetime, datetime]:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-#: orders the plan must carry: confirmed ones, and online ones awaiting payment (their stock is
-#: reserved, so their place on a van is held too until they are paid or expire)
-PLANNED_STATUSES = (OrderStatus.PENDING_PAYMENT, OrderStatus.CONFIRMED)
+#: orders the plan must carry: confirmed ones, dispatched ones until they are delivered, and
+#: online ones awaiting payment (their stock is reserved, so their place on a van is held too
+#: until they are paid or expire)
+PLANNED_STATUSES = (OrderStatus.PENDING_PAYMENT, OrderStatus.CONFIRMED, OrderStatus.DISPATCHED)
 
 
 def order_tasks(ctx: ProblemContext, warehouse_id: int | None = None, ids: list[int] | None = None,
@@ -123,14 +131,16 @@ def order_tasks(ctx: ProblemContext, warehouse_id: int | None = None, ids: list[
             "delivery_service": DELIVERY_SERVICE_S,
         }
         if row.farm_id is None:
+            ctx.pickups[key] = f"L{ctx.depot_location_id}"
             tasks.append(dm.Order(id=key, delivery=address, pickup=f"L{ctx.depot_location_id}", **common))
             continue
         # Goods held only at a cooperative: picked up there, delivered on the same vehicle.
         # (An order drawing on two cooperatives is planned from one of them: a limitation.)
         places.append(site_location(ctx, farms[row.farm_id]))
         pickup = places[-1].id
+        ctx.pickups[key] = pickup
         tasks.append(dm.Order(id=key, delivery=address, kind=dm.OrderKind.PICKUP_DELIVERY, pickup=pickup,
-                              pickup_service=PICKUP_SERVICE_S, **common))
+                              pickup_service=PICKUP_SERVICE_S, ready=ctx.now, **common))
     return tasks, places
 
 
@@ -158,6 +168,85 @@ def _order_tasks(by_warehouse: bool, exclude: bool, by_ids: bool) -> sa.Select:
     return query
 
 
+@dataclass(frozen=True)
+class UnderWay:
+    """Where a van that has left its depot stands: its last stop made (or the depot, if none
+    yet: it is away all the same, and takes no goods from the depot without a reload), the
+    orders whose goods it carries, and, on a locked route, the stops it must make in order."""
+
+    position: dm.Location | None
+    onboard: tuple[str, ...]
+    locked: tuple[dm.StopRef, ...]
+    since: int = 0  # when it left its last known place (s from the epoch)
+
+    def vehicle_fields(self) -> dict:
+        fields: dict = {"onboard": self.onboard, "locked_stops": self.locked}
+        if self.position is not None:
+            fields.update(start_location=self.position.id, available_from=self.since, departed=True)
+        return fields
+
+
+def _execution(ctx: ProblemContext, warehouse_id: int, known: set[str]) -> dict[int, UnderWay]:
+    """The execution state of the warehouse's active routes, from what drivers recorded: a
+    started route's van is where its last made stop is, with the goods of its open orders on
+    board (depot goods since it left, cooperative goods once picked up); a locked route's
+    pending stops stay as they are, in order. Two queries."""
+    rows = db.session.execute(
+        sa.select(Route.id, Route.vehicle_id, Route.status, Route.locked, Route.start_at, Stop.id.label("stop_id"),
+                  Stop.order_id,
+                  Stop.replenishment_id, Stop.kind, Stop.status.label("stop_status"), Stop.lat, Stop.lon,
+                  Stop.location_id, Stop.actual_departure_at)
+        .join(Plan, Plan.id == Route.plan_id).outerjoin(Stop, Stop.route_id == Route.id)
+        .where(Plan.warehouse_id == warehouse_id, Plan.status == PlanStatus.ACTIVE,
+               sa.or_(Route.status == RouteStatus.STARTED, Route.locked.is_(True)))
+        .order_by(Route.id, Stop.sequence)).all()
+    if not rows:
+        return {}
+    by_vehicle: dict[int, list[sa.Row]] = {}
+    for row in rows:
+        by_vehicle.setdefault(row.vehicle_id, []).append(row)
+    # pickups made earlier today (on routes of superseded plans too) put goods on board
+    picked = {(vehicle_id, order_id) for vehicle_id, order_id in db.session.execute(
+        sa.select(Route.vehicle_id, Stop.order_id).join(Route, Route.id == Stop.route_id)
+        .where(Route.vehicle_id.in_(list(by_vehicle)), Stop.kind == StopKind.PICKUP, Stop.status == StopStatus.DONE,
+               Stop.order_id.is_not(None)))}
+    out: dict[int, UnderWay] = {}
+    for vehicle_id, stops in by_vehicle.items():
+        started = stops[0].status == RouteStatus.STARTED
+        pending = [r for r in stops if r.stop_id is not None and r.stop_status == StopStatus.PENDING]
+        refs = []
+        for r in pending:
+            key = f"O{r.order_id}" if r.order_id else f"R{r.replenishment_id}"
+            if key in known:
+                pickup = r.kind in (StopKind.PICKUP, StopKind.REPLENISH_PICKUP)
+                refs.append(dm.StopRef(key, dm.Role.PICKUP if pickup else dm.Role.DELIVERY))
+        position, since = None, None
+        onboard: list[str] = []
+        if started:
+            made = [r for r in stops if r.stop_id is not None and r.stop_status in (StopStatus.DONE, StopStatus.FAILED)
+                    and r.actual_departure_at is not None]
+            last = max(made, key=lambda r: r.actual_departure_at, default=None)
+            if last is not None:
+                position = dm.Location(f"P{vehicle_id}", lat=last.lat, lon=last.lon)
+                since = last.actual_departure_at
+            else:
+                depot = ctx.locations[f"L{ctx.depot_location_id}"]
+                position = dm.Location(f"P{vehicle_id}", lat=depot[0], lon=depot[1])
+                since = stops[0].start_at
+            ctx.locations[position.id] = (position.lat, position.lon, None)
+            pickups = {ref.order_id for ref in refs if ref.role == dm.Role.PICKUP}
+            for ref in refs:
+                if ref.role != dm.Role.DELIVERY or ref.order_id in pickups or not ref.order_id.startswith("O"):
+                    continue
+                order_id = ctx.orders.get(ref.order_id)
+                if (vehicle_id, order_id) in picked or ctx.pickups.get(ref.order_id) == f"L{ctx.depot_location_id}":
+                    onboard.append(ref.order_id)
+        locked = tuple(refs) if stops[0].locked else ()
+        out[vehicle_id] = UnderWay(position, tuple(onboard), locked,
+                                   max(0, _seconds(ctx.epoch, since)) if position is not None else 0)
+    return out
+
+
 def site_location(ctx: ProblemContext, location: Location) -> dm.Location:
     """A stock location (depot, cooperative) as a planning place; records its id in ``ctx``."""
     key = f"L{location.id}"
@@ -172,10 +261,13 @@ def build_problem(warehouse_id: int, now: datetime | None = None, exclude: int |
     warehouse = db.session.get(Warehouse, warehouse_id)
     if warehouse is None:
         raise NotFound()
-    epoch = now.replace(microsecond=0)
+    # Times are seconds from an epoch some hours back, so that vans under way since then keep
+    # their real departure; nothing new happens before ``now``.
+    epoch = (now - LOOKBACK).replace(microsecond=0)
     zone_codes = dict(db.session.execute(sa.select(Zone.id, Zone.code)).all())
     ctx = ProblemContext(problem=None, warehouse_id=warehouse.id, warehouse_code=warehouse.code,  # type: ignore[arg-type]
-                         depot_location_id=warehouse.location_id, epoch=epoch, zone_codes=zone_codes)
+                         depot_location_id=warehouse.location_id, epoch=epoch, zone_codes=zone_codes,
+                         now=_seconds(epoch, now))
     depot = warehouse.location
     depot_id = f"L{depot.id}"
     locations: dict[str, dm.Location] = {depot_id: site_location(ctx, depot)}
@@ -186,6 +278,12 @@ def build_problem(warehouse_id: int, now: datetime | None = None, exclude: int |
             locations[key] = site_location(ctx, location)
         return key
 
+    orders, places = order_tasks(ctx, warehouse.id, exclude=exclude)
+    for place in places:
+        locations.setdefault(place.id, place)
+    known = {o.id for o in orders}
+    under_way = _execution(ctx, warehouse.id, known)
+
     vehicles = []
     for vehicle in warehouse.vehicles:
         if not vehicle.active:
@@ -193,15 +291,17 @@ def build_problem(warehouse_id: int, now: datetime | None = None, exclude: int |
         start, end = shift_window(vehicle, now)
         key = f"V{vehicle.id}"
         ctx.vehicles[key] = vehicle.id
+        state = under_way.get(vehicle.id)
+        if state is not None and state.position is not None:
+            locations.setdefault(state.position.id, state.position)
+        shift_start = max(0, _seconds(epoch, start))
+        # a van at its depot leaves now at the earliest; one under way goes on from its last place
+        fields = {"available_from": max(shift_start, ctx.now), **(state.vehicle_fields() if state else {})}
         vehicles.append(dm.Vehicle(
             id=key, depot=depot_id, capacity_weight=vehicle.capacity_weight_g,
-            capacity_volume=vehicle.capacity_volume_cm3, shift_start=max(0, _seconds(epoch, start)),
-            shift_end=max(0, _seconds(epoch, end)), speed_kmh=float(vehicle.speed_kmh),
+            capacity_volume=vehicle.capacity_volume_cm3, shift_start=shift_start,
+            shift_end=max(0, _seconds(epoch, end)), speed_kmh=float(vehicle.speed_kmh), **fields,
         ))
-
-    orders, places = order_tasks(ctx, warehouse.id, exclude=exclude)
-    for place in places:
-        locations.setdefault(place.id, place)
 
     for move in db.session.scalars(
         sa.select(Replenishment).where(
@@ -221,10 +321,38 @@ def build_problem(warehouse_id: int, now: datetime | None = None, exclude: int |
     factors = {zone_codes[zid]: f for zid, f in zone_parameters("travel_factor").items() if zid in zone_codes}
     ctx.problem = dm.Problem(
         locations=tuple(locations.values()), vehicles=tuple(vehicles), orders=tuple(orders),
-        matrix=dmatrix.HaversineMatrix(zone_factors=factors), now=0, epoch=epoch,
+        matrix=dmatrix.HaversineMatrix(zone_factors=factors), now=ctx.now, epoch=epoch,
         name=warehouse.code,
     )
+    ctx.plan_id = active_plan_id(warehouse.id)
+    if ctx.plan_id is not None:
+        ctx.routes = stored_routes(ctx, ctx.plan_id)
+        _send_off(ctx)
     return ctx
+
+
+#: how far back the times of a problem reach (vans under way since then keep their departure)
+LOOKBACK = timedelta(hours=12)
+
+
+def _send_off(ctx: ProblemContext) -> None:
+    """A van waits at its depot while its promises allow; one whose stored route had to leave
+    before now to keep them left at the latest time that does (the plan sent it off): it
+    carries its depot goods and takes no more. Recorded in ``ctx.departed``; the next stored
+    plan marks its route started."""
+    ctx.departed = dpromise.departures(ctx.problem, ctx.routes, ctx.now)
+    if not ctx.departed:
+        return
+    orders = ctx.problem.order_by_id
+    vehicles = []
+    for vehicle in ctx.problem.vehicles:
+        left = ctx.departed.get(vehicle.id)
+        if left is not None:
+            loaded = tuple(ref.order_id for ref in ctx.routes.get(vehicle.id, ())
+                           if ref.role == dm.Role.DELIVERY and orders[ref.order_id].kind == dm.OrderKind.DELIVERY)
+            vehicle = replace(vehicle, available_from=left, departed=True, onboard=(*vehicle.onboard, *loaded))
+        vehicles.append(vehicle)
+    ctx.problem = replace(ctx.problem, vehicles=tuple(vehicles))
 
 
 STOP_KIND = {
@@ -337,9 +465,23 @@ def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor
     db.session.add(plan)
     orders = ctx.problem.order_by_id
     rows = {o.id: o for o in db.session.scalars(sa.select(Order).where(Order.id.in_(ctx.orders.values())))}
-    for route in result.used_routes:
-        row = Route(plan=plan, vehicle_id=ctx.vehicles[route.vehicle_id], start_at=ctx.at(route.visits[0].departure),
-                    end_at=ctx.at(route.visits[-1].arrival), distance_m=int(route.distance), duration_s=int(route.duration))
+    # a van under way stays under way (and a locked route locked) in the new plan, even with
+    # nothing left to do: where it is comes from its route's execution record
+    carried = {vehicle_id: (status, locked) for vehicle_id, status, locked in db.session.execute(
+        sa.select(Route.vehicle_id, Route.status, Route.locked).where(
+            Route.plan_id.in_([old.id for old in previous]),
+            sa.or_(Route.status == RouteStatus.STARTED, Route.locked.is_(True))))}
+    for key in ctx.departed:  # sent off by the plan since it was stored
+        vehicle_id = ctx.vehicles[key]
+        carried[vehicle_id] = (RouteStatus.STARTED, carried.get(vehicle_id, (None, False))[1])
+    for route in result.routes:
+        vehicle_id = ctx.vehicles[route.vehicle_id]
+        if route.is_empty and vehicle_id not in carried:
+            continue
+        status, locked = carried.get(vehicle_id, (RouteStatus.PLANNED, False))
+        row = Route(plan=plan, vehicle_id=vehicle_id, status=status, locked=locked,
+                    start_at=ctx.at(route.visits[0].departure), end_at=ctx.at(route.visits[-1].arrival),
+                    distance_m=int(route.distance), duration_s=int(route.duration))
         db.session.add(row)
         for sequence, visit in enumerate(route.stops, start=1):
             task = orders[visit.order_id]
@@ -354,6 +496,12 @@ def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor
             ))
             if move is not None:
                 move.status = ReplenishmentStatus.PLANNED
+            if (status == RouteStatus.STARTED and order is not None and visit.role == dm.Role.DELIVERY
+                    and order.status == OrderStatus.CONFIRMED):  # its goods left with the van
+                from ..orders import services as order_services
+
+                order_services.record_event(order, "dispatched", to_status=OrderStatus.DISPATCHED,
+                                            data={"vehicle_id": vehicle_id})
     alerted = set(db.session.scalars(
         sa.select(Alert.order_id).where(Alert.kind.in_(["unassigned", "promise_broken"]), Alert.resolved_at.is_(None))
     ))
@@ -421,8 +569,8 @@ def plan_warehouse(warehouse_id: int, *, seconds: float = 5.0, trigger: PlanTrig
     Returns the stored plan, or None when the active plan stays (see :func:`store_plan`)."""
     based_on = db.session.scalar(sa.select(Warehouse.plan_version).where(Warehouse.id == warehouse_id))
     ctx = build_problem(warehouse_id, now)
-    plan_id = active_plan_id(warehouse_id)
-    current = stored_routes(ctx, plan_id) if plan_id is not None else None
+    plan_id = ctx.plan_id
+    current = ctx.routes if plan_id is not None else None
     db.session.rollback()  # no snapshot or lock is held while solving
     try:
         outcome = dreplan.replan(ctx.problem, current, seconds)

@@ -318,21 +318,47 @@ def test_an_index_moved_to_a_later_time_quotes_like_one_built_then(county):
 def test_a_route_that_already_misses_a_promise_is_not_offered(county):
     """Quotes offer only what a commit would accept: a route with a late stop takes no order."""
     p, plan = county
-    now = 11 * HOUR  # the vans have not left yet: the promises due at 10:00 are missed
-    index = PromiseIndex(p, plan).at(now)
+    now = 11 * HOUR
+    # the vans left late (as drivers recorded it): the promises due at 10:00 are missed
+    late_vans = tuple(replace(v, available_from=now, departed=True) for v in p.vehicles)
+    index = PromiseIndex(replace(p, vehicles=late_vans), plan)
     late = {st.vi.vehicle.id for st in index.states if not st.feasible}
     assert late
     home = _km(1, 1, "L", zone="town")
-    found = index.candidates(_order("L"), now + 18 * HOUR, now=now, locations=[home])
+    coop_order = Order("NEW", delivery="L", kind=OrderKind.PICKUP_DELIVERY, pickup="COOP", weight=1000,
+                       delivery_service=300, pickup_service=300)
+    found = index.candidates(coop_order, now + 18 * HOUR, now=now, locations=[home])
     assert not late & {index.ctx.vehicles[v].vehicle.id for v, _ in found}
     vehicle = sorted(late)[0]
-    at_end = Insertion(
-        vehicle, None, len(index.plan.route_of(vehicle).stops), eta=0, added_distance=0
-    )
+    route = index.plan.route_of(vehicle)
+    at_end = Insertion(vehicle, len(route.stops), len(route.stops), eta=0, added_distance=0)
     with pytest.raises(InsertionError):
-        index.apply(
-            replace(_order("L"), deadline=now + 18 * HOUR), at_end, now=now, locations=[home]
-        )
+        index.apply(replace(coop_order, deadline=now + 18 * HOUR), at_end, now=now, locations=[home])
+
+
+def test_a_van_waits_at_its_depot_while_its_promises_allow_then_it_has_left(county):
+    """Past its latest departure a van has left: every promise on it is still kept (it left
+    in time), it is never re-timed again, and it takes no more goods from the depot."""
+    p, plan = county
+    now = 11 * HOUR
+    first = PromiseIndex(p, plan)
+    latest = {st.vi.vehicle.id: first.latest_departure(k) for k, st in enumerate(first.states) if st.k}
+    index = first.at(now)
+    gone = {vi.vehicle.id for vi in index.ctx.vehicles if vi.vehicle.departed}
+    assert gone and gone == {vid for vid, t in latest.items() if t < now}
+    for k, st in enumerate(index.states):
+        assert st.feasible  # they left in time
+        if st.vi.vehicle.departed:
+            assert st.vi.vehicle.start_time == latest[st.vi.vehicle.id] < now
+    assert index.at(now + HOUR).ctx.vehicles[0].vehicle.start_time == index.ctx.vehicles[0].vehicle.start_time \
+        or not index.ctx.vehicles[0].vehicle.departed
+    home = _km(1, 1, "L", zone="town")
+    found = index.candidates(_order("L"), now + 18 * HOUR, now=now, locations=[home])
+    assert not gone & {index.ctx.vehicles[v].vehicle.id for v, _ in found}
+    vehicle = sorted(gone)[0]
+    at_end = Insertion(vehicle, None, len(index.plan.route_of(vehicle).stops), eta=0, added_distance=0)
+    with pytest.raises(InsertionError):
+        index.apply(replace(_order("L"), deadline=now + 18 * HOUR), at_end, now=now, locations=[home])
 
 
 def test_routes_read_back_from_storage_give_the_committed_index(county):

@@ -41,10 +41,10 @@ def test_orders_placed_here_grow_the_cached_state_which_matches_the_stored_plan(
         assert {f"O{o.id}" for o in placed} <= set(problem.order_by_id)
         assert check(problem, plan, check_times=False) == []
         # The stored routes hold exactly the cached visiting order, numbered 1..n, with its times.
-        stored = promise._plan_from_rows(state.ctx, state.plan_id)
+        stored = planning.stored_routes(state.ctx, state.plan_id)
         for route in plan.routes:
             assert [(v.order_id, v.role) for v in route.stops] == [
-                (v.order_id, v.role) for v in stored.route_of(route.vehicle_id).stops]
+                (ref.order_id, ref.role) for ref in stored[route.vehicle_id]]
         for order in placed:
             route = next(r for r in plan.routes if f"O{order.id}" in r.order_ids)
             rows = db.session.scalars(sa.select(Stop).join(Stop.route).where(
