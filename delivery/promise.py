@@ -73,16 +73,26 @@ def latest_departure(st: RouteState) -> int | None:
     return latest
 
 
-def departures(problem: Problem, routes: dict[str, Sequence[StopRef]], now: int) -> dict[str, int]:
-    """Vehicles still at their depot whose route (``routes``) must have started before ``now``
-    to keep its promises: vehicle id -> the latest start that keeps them (when it left)."""
+def _leave(st: RouteState, keep_slack: int, earliest: int) -> int | None:
+    """When a van at its depot with this route leaves: ``keep_slack`` before its latest
+    departure, not before ``earliest`` (None: it has no route, or no start keeps it)."""
+    latest = latest_departure(st) if st.k and not st.vi.vehicle.departed else None
+    if latest is None or latest < earliest:
+        return None
+    return max(earliest, latest - keep_slack)
+
+
+def departures(
+    problem: Problem, routes: dict[str, Sequence[StopRef]], now: int, keep_slack: int = 0
+) -> dict[str, int]:
+    """Vehicles still at their depot whose route (``routes``) had to start before ``now`` (see
+    :meth:`PromiseIndex.at`; not before their shift): vehicle id -> when it left."""
     index = PromiseIndex.from_routes(problem, routes)
     out = {}
     for st in index.states:
-        if st.k and not st.vi.vehicle.departed:
-            latest = latest_departure(st)
-            if latest is not None and latest < now:
-                out[st.vi.vehicle.id] = latest
+        leave = _leave(st, keep_slack, st.vi.vehicle.shift_start)
+        if leave is not None and leave < now:
+            out[st.vi.vehicle.id] = leave
     return out
 
 
@@ -136,13 +146,15 @@ class PromiseIndex:
         index._bind(problem, plan, ctx, states)
         return index
 
-    def at(self, now: int) -> PromiseIndex:
+    def at(self, now: int, keep_slack: int = 0) -> PromiseIndex:
         """This index as it stands at ``now``. A vehicle still at its depot waits there, taking
         goods for new orders, while its promises allow: one that would have started before
         ``now`` starts at ``now`` (quotes do not depend on how long ago the index was built).
         When waiting until ``now`` would make one of its stops late, it must have left at the
-        latest start that keeps them all (:meth:`latest_departure`): it is ``departed`` from
-        then on (no more depot goods, never re-timed again). Matrices, stops and the other
+        latest start that keeps them all (:meth:`latest_departure`) less ``keep_slack`` (not
+        before its start): it is ``departed`` from then on (no more depot goods, never re-timed
+        again). ``keep_slack`` keeps ETAs that much ahead of the tightest deadline, at the cost
+        of depot capacity for later orders. Matrices, stops and the other
         routes are reused; the changed vehicles' routes are rescheduled. Returns ``self`` when
         no vehicle changes.
         """
@@ -150,10 +162,9 @@ class PromiseIndex:
         for k, v in enumerate(vehicles):
             if v.departed or v.start_time >= now:
                 continue
-            st = self.states[k]
-            latest = self.latest_departure(k)
-            if st.k and latest is not None and v.start_time <= latest < now:
-                vehicles[k] = replace(v, available_from=latest, departed=True)
+            leave = _leave(self.states[k], keep_slack, v.start_time)
+            if leave is not None and leave < now:
+                vehicles[k] = replace(v, available_from=leave, departed=True)
             else:
                 vehicles[k] = replace(v, available_from=now)
         retimed = [k for k, v in enumerate(vehicles) if v is not self.problem.vehicles[k]]

@@ -333,6 +333,9 @@ def build_problem(warehouse_id: int, now: datetime | None = None, exclude: int |
 
 #: how far back the times of a problem reach (vans under way since then keep their departure)
 LOOKBACK = timedelta(hours=12)
+#: a van leaves its depot this long before the latest departure that keeps its promises (ETAs
+#: stay ahead of the tightest deadline; measured against depot capacity in BENCHMARKS.md)
+KEEP_SLACK_S = 30 * 60
 
 
 def _send_off(ctx: ProblemContext) -> None:
@@ -340,7 +343,7 @@ def _send_off(ctx: ProblemContext) -> None:
     before now to keep them left at the latest time that does (the plan sent it off): it
     carries its depot goods and takes no more. Recorded in ``ctx.departed``; the next stored
     plan marks its route started."""
-    ctx.departed = dpromise.departures(ctx.problem, ctx.routes, ctx.now)
+    ctx.departed = dpromise.departures(ctx.problem, ctx.routes, ctx.now, KEEP_SLACK_S)
     if not ctx.departed:
         return
     orders = ctx.problem.order_by_id
