@@ -83,14 +83,21 @@ def _leave(st: RouteState, keep_slack: int, earliest: int) -> int | None:
 
 
 def departures(
-    problem: Problem, routes: dict[str, Sequence[StopRef]], now: int, keep_slack: int = 0
+    problem: Problem,
+    routes: dict[str, Sequence[StopRef]],
+    now: int,
+    keep_slack: int = 0,
+    earliest: dict[str, int] | None = None,
 ) -> dict[str, int]:
     """Vehicles still at their depot whose route (``routes``) had to start before ``now`` (see
-    :meth:`PromiseIndex.at`; not before their shift): vehicle id -> when it left."""
+    :meth:`PromiseIndex.at`; not before their shift, nor before ``earliest`` per vehicle, when
+    their goods were last loaded): vehicle id -> when it left."""
     index = PromiseIndex.from_routes(problem, routes)
+    earliest = earliest or {}
     out = {}
     for st in index.states:
-        leave = _leave(st, keep_slack, st.vi.vehicle.shift_start)
+        vehicle = st.vi.vehicle
+        leave = _leave(st, keep_slack, max(vehicle.shift_start, earliest.get(vehicle.id, 0)))
         if leave is not None and leave < now:
             out[st.vi.vehicle.id] = leave
     return out

@@ -436,7 +436,9 @@ def expire_unpaid(now: datetime | None = None) -> int:
         try:
             order = db.session.scalar(
                 sa.select(Order).where(Order.id == order_id, Order.status == OrderStatus.PENDING_PAYMENT)
-                .with_for_update(skip_locked=True).execution_options(populate_existing=True)
+                # FOR NO KEY UPDATE, as a cancel: a re-plan storing stops of this order (a foreign-key
+                # share lock) while it holds the warehouse must not wait for us, nor we for it
+                .with_for_update(skip_locked=True, key_share=True).execution_options(populate_existing=True)
             )
             if order is not None and _expire_order(order, now):
                 db.session.commit()

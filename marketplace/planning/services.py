@@ -69,6 +69,7 @@ class ProblemContext:
     plan_id: int | None = None  # the active plan the problem was read with
     routes: dict[str, list[dm.StopRef]] = field(default_factory=dict)  # its visiting orders
     departed: dict[str, int] = field(default_factory=dict)  # vans the plan sent off since: when
+    route_starts: dict[str, int] = field(default_factory=dict)  # when their stored routes leave
 
     def at(self, seconds: int) -> datetime:
         return self.epoch + timedelta(seconds=int(seconds))
@@ -343,7 +344,8 @@ def _send_off(ctx: ProblemContext) -> None:
     before now to keep them left at the latest time that does (the plan sent it off): it
     carries its depot goods and takes no more. Recorded in ``ctx.departed``; the next stored
     plan marks its route started."""
-    ctx.departed = dpromise.departures(ctx.problem, ctx.routes, ctx.now, KEEP_SLACK_S)
+    # (not before the route last left the depot in the plan: goods were loaded until then)
+    ctx.departed = dpromise.departures(ctx.problem, ctx.routes, ctx.now, KEEP_SLACK_S, ctx.route_starts)
     if not ctx.departed:
         return
     orders = ctx.problem.order_by_id
@@ -414,9 +416,10 @@ def stored_routes(ctx: ProblemContext, plan_id: int) -> dict[str, list[dm.StopRe
     known = ctx.problem.order_by_id
     routes: dict[str, list[dm.StopRef]] = {v.id: [] for v in ctx.problem.vehicles}
     rows = db.session.execute(
-        sa.select(Stop.order_id, Stop.replenishment_id, Stop.kind, Route.vehicle_id).join(Stop.route)
+        sa.select(Stop.order_id, Stop.replenishment_id, Stop.kind, Route.vehicle_id, Route.start_at).join(Stop.route)
         .where(Route.plan_id == plan_id, Stop.status == StopStatus.PENDING).order_by(Stop.route_id, Stop.sequence))
-    for order_id, replenishment_id, kind, vehicle_id in rows:
+    for order_id, replenishment_id, kind, vehicle_id, start_at in rows:
+        ctx.route_starts[f"V{vehicle_id}"] = max(0, _seconds(ctx.epoch, start_at))
         key = f"O{order_id}" if order_id else f"R{replenishment_id}"
         if key not in known or f"V{vehicle_id}" not in routes:
             continue
@@ -459,7 +462,7 @@ def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor
     horizon_end = max([ctx.at(v.shift_end) for v in ctx.problem.vehicles] or [ctx.epoch + DEFAULT_HORIZON])
     plan = Plan(
         warehouse_id=ctx.warehouse_id, status=PlanStatus.ACTIVE, trigger=trigger, created_by_id=actor_id,
-        horizon_start=ctx.epoch, horizon_end=horizon_end, solve_seconds=round(result.solve_seconds, 3),
+        horizon_start=ctx.at(ctx.now), horizon_end=horizon_end, solve_seconds=round(result.solve_seconds, 3),
         vehicles_used=result.vehicles_used, distance_m=int(result.distance), duration_s=int(result.duration),
         fallback=result.fallback,
         stats={"orders": len(ctx.problem.orders), "unassigned": len(result.unassigned), "status": result.status,
@@ -477,6 +480,7 @@ def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor
     for key in ctx.departed:  # sent off by the plan since it was stored
         vehicle_id = ctx.vehicles[key]
         carried[vehicle_id] = (RouteStatus.STARTED, carried.get(vehicle_id, (None, False))[1])
+    dispatched: dict[int, int] = {}
     for route in result.routes:
         vehicle_id = ctx.vehicles[route.vehicle_id]
         if route.is_empty and vehicle_id not in carried:
@@ -499,12 +503,8 @@ def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor
             ))
             if move is not None:
                 move.status = ReplenishmentStatus.PLANNED
-            if (status == RouteStatus.STARTED and order is not None and visit.role == dm.Role.DELIVERY
-                    and order.status == OrderStatus.CONFIRMED):  # its goods left with the van
-                from ..orders import services as order_services
-
-                order_services.record_event(order, "dispatched", to_status=OrderStatus.DISPATCHED,
-                                            data={"vehicle_id": vehicle_id})
+            if status == RouteStatus.STARTED and order is not None and visit.role == dm.Role.DELIVERY:
+                dispatched[order.id] = vehicle_id  # its goods left with the van
     alerted = set(db.session.scalars(
         sa.select(Alert.order_id).where(Alert.kind.in_(["unassigned", "promise_broken"]), Alert.resolved_at.is_(None))
     ))
@@ -521,29 +521,39 @@ def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor
                 kind="unassigned", severity=AlertSeverity.CRITICAL, warehouse_id=ctx.warehouse_id,
                 order_id=order.id, plan=plan, message=f"{order.number}: {missing.reason}"[:300],
             ))
-    _mark_broken(ctx, plan, [rows[ctx.orders[k]] for k in broken if ctx.orders.get(k) in rows], alerted)
     db.session.add(PlanEvent(plan=plan, kind="created", actor_user_id=actor_id,
                              data={"trigger": trigger.value, "fallback": result.fallback, "kept_current": kept_current}))
     db.session.commit()
+    _record_order_states(ctx, plan, dispatched, {ctx.orders[k] for k in broken if k in ctx.orders}, alerted)
     return plan
 
 
-def _mark_broken(ctx: ProblemContext, plan: Plan, orders: list[Order], alerted: set[int]) -> None:
-    """Record the promises this plan found it cannot keep: the order's state, an event, and a
-    critical alert (once per order)."""
+def _record_order_states(ctx: ProblemContext, plan: Plan, dispatched: dict[int, int], broken: set[int],
+                         alerted: set[int]) -> None:
+    """After a plan is stored, in a transaction of its own that locks order rows only (never
+    the warehouse: a cancel or an expiry locks its order before the warehouse): orders whose
+    goods left with a van are dispatched, and the promises the plan found no route can keep
+    are broken (state, event, and a critical alert once per order)."""
     from ..orders import services as order_services
 
-    for order in orders:
-        if order.promise_broken_at is not None:
-            continue
-        order.promise_broken_at = ctx.epoch
+    def lock(ids, *where) -> list[Order]:
+        return list(db.session.scalars(sa.select(Order).where(Order.id.in_(ids), *where).order_by(Order.id)
+                                       .with_for_update(key_share=True, skip_locked=True)
+                                       .execution_options(populate_existing=True))) if ids else []
+
+    for order in lock(list(dispatched), Order.status == OrderStatus.CONFIRMED):
+        order_services.record_event(order, "dispatched", to_status=OrderStatus.DISPATCHED,
+                                    data={"vehicle_id": dispatched[order.id]})
+    for order in lock(list(broken), Order.promise_broken_at.is_(None), Order.status.in_(PLANNED_STATUSES)):
+        order.promise_broken_at = ctx.at(ctx.now)
         order_services.record_event(order, "promise_broken", data={"deadline_at": order.deadline_at.isoformat()})
         if order.id not in alerted:
             db.session.add(Alert(
                 kind="promise_broken", severity=AlertSeverity.CRITICAL, warehouse_id=ctx.warehouse_id,
-                order_id=order.id, plan=plan,
+                order_id=order.id, plan_id=plan.id,
                 message=f"{order.number}: no route can keep its deadline any more; delivered as early as possible"[:300],
             ))
+    db.session.commit()
 
 
 def _merge_changes(ctx: ProblemContext, result: dm.Plan) -> dm.Plan | None:

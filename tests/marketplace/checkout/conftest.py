@@ -53,3 +53,17 @@ def stock_of(app, stock_id: int) -> tuple[int, int]:
 
 
 __all__ = ["Location", "Shop", "User", "Warehouse", "make_shop", "stock_of"]
+
+
+def place_offered(shop: Shop, wanted: str = "18h", method: str = "cod", cart: dict[int, int] | None = None):
+    """Place the shop's cart as a consumer would at any hour: the ``wanted`` window when the
+    quote offers it, else the fastest offered one (at night the short ones are not offered)."""
+    import uuid
+
+    from marketplace.checkout import services as checkout
+
+    cart = cart or {shop.product_id: 1}
+    offered = [w.code for w in checkout.quote(shop.user_id, shop.address_id, cart).windows if w.feasible]
+    assert offered, "no window offered"
+    window = wanted if wanted in offered else offered[0]
+    return checkout.place_order(shop.user_id, shop.address_id, window, method, uuid.uuid4().hex, cart_items=cart)

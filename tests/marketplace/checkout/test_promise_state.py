@@ -15,7 +15,7 @@ from marketplace.orders import services as orders
 from marketplace.planning import promise
 from marketplace.planning import services as planning
 
-from .conftest import Shop, make_shop
+from .conftest import Shop, make_shop, place_offered
 
 WINDOWS = ["18h", "12h", "6h", "18h", "12h", "18h"]
 
@@ -25,8 +25,7 @@ def _version(warehouse_id: int) -> int:
 
 
 def _place(shop: Shop, window: str = "18h", method: str = "cod"):
-    return checkout.place_order(shop.user_id, shop.address_id, window, method, uuid.uuid4().hex,
-                                cart_items={shop.product_id: 1})
+    return place_offered(shop, window, method)
 
 
 def test_orders_placed_here_grow_the_cached_state_which_matches_the_stored_plan(app, shop, make_user):
@@ -106,8 +105,9 @@ def test_a_refused_order_leaves_the_version_and_the_cache_alone(app, shop):
         cached = promise._cache[shop.warehouse_id]
         version = _version(shop.warehouse_id)
     with app.app_context():
-        try:
-            _place(shop, "18h")
+        try:  # (the quote the consumer saw offered it)
+            checkout.place_order(shop.user_id, shop.address_id, "18h", "cod", uuid.uuid4().hex,
+                                 cart_items={shop.product_id: 1})
         except checkout.WindowUnavailable:
             pass
         else:  # pragma: no cover

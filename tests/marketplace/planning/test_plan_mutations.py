@@ -3,12 +3,10 @@ plan in one statement, however the route was grown, and leaves superseded plans 
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
 
-from marketplace.checkout import services as checkout
 from marketplace.columns import utcnow
 from marketplace.extensions import db
 from marketplace.models import Order, Plan, Route, Stop
@@ -16,12 +14,11 @@ from marketplace.orders import services as orders
 from marketplace.payments import services as payments
 from marketplace.planning import services as planning
 
-from ..checkout.conftest import make_shop
+from ..checkout.conftest import make_shop, place_offered
 
 
 def _place(shop, window: str, method: str = "cod") -> Order:
-    return checkout.place_order(shop.user_id, shop.address_id, window, method, uuid.uuid4().hex,
-                                cart_items={shop.product_id: 1})
+    return place_offered(shop, window, method)
 
 
 def _sequences(route_id: int) -> list[int]:

@@ -4,7 +4,6 @@ promise they keep, and merges orders placed or cancelled while it solved."""
 from __future__ import annotations
 
 import contextlib
-import uuid
 
 import sqlalchemy as sa
 
@@ -15,12 +14,11 @@ from marketplace.models import Alert, Order, Plan, Route, Stop
 from marketplace.orders import services as orders
 from marketplace.planning import services as planning
 
-from ..checkout.conftest import make_shop
+from ..checkout.conftest import make_shop, place_offered
 
 
 def _place(shop, window: str = "18h") -> Order:
-    return checkout.place_order(shop.user_id, shop.address_id, window, "cod", uuid.uuid4().hex,
-                                cart_items={shop.product_id: 1})
+    return place_offered(shop, window)
 
 
 def _routed(warehouse_id: int) -> dict[int, int]:
