@@ -45,6 +45,8 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or None  # filled from instance/ by create_app
     SCHEDULER_ENABLED = _flag("SCHEDULER_ENABLED", False)
     REPLAN_MINUTES = int(os.environ.get("REPLAN_MINUTES", "5"))
+    #: a van leaves this long before the latest departure that keeps its promises
+    PROMISE_KEEP_SLACK_MINUTES = float(os.environ.get("PROMISE_KEEP_SLACK_MINUTES", "30"))
     #: anonymous catalog pages are served from a per-process micro-cache this long (0: off)
     PAGE_CACHE_SECONDS = float(os.environ.get("PAGE_CACHE_SECONDS", "30"))
 

@@ -214,7 +214,7 @@ def _index_at(state: _State, at: int) -> dpromise.PromiseIndex:
     """The state's index as if built ``at`` seconds after its epoch, as a rebuild from the
     database would be (vans still at their depot leave then, not when the state was built);
     kept in the cache for the next quote (same version, so the same plan)."""
-    index = state.index.at(at, services.KEEP_SLACK_S)
+    index = state.index.at(at, services.keep_slack_s())
     if index is not state.index and _cache.get(state.ctx.warehouse_id) is state:
         _cache[state.ctx.warehouse_id] = replace(state, index=index)
     return index

@@ -12,6 +12,7 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 
 from delivery import matrix as dmatrix
 from delivery import model as dm
@@ -334,9 +335,11 @@ def build_problem(warehouse_id: int, now: datetime | None = None, exclude: int |
 
 #: how far back the times of a problem reach (vans under way since then keep their departure)
 LOOKBACK = timedelta(hours=12)
-#: a van leaves its depot this long before the latest departure that keeps its promises (ETAs
-#: stay ahead of the tightest deadline; measured against depot capacity in BENCHMARKS.md)
-KEEP_SLACK_S = 30 * 60
+def keep_slack_s() -> int:
+    """How long before the latest departure that keeps its promises a van leaves its depot
+    (``PROMISE_KEEP_SLACK_MINUTES``): ETAs stay that far ahead of the tightest deadline, at the
+    cost of depot capacity for later orders (measured in BENCHMARKS.md)."""
+    return int(current_app.config["PROMISE_KEEP_SLACK_MINUTES"] * 60)
 
 
 def _send_off(ctx: ProblemContext) -> None:
@@ -345,7 +348,7 @@ def _send_off(ctx: ProblemContext) -> None:
     carries its depot goods and takes no more. Recorded in ``ctx.departed``; the next stored
     plan marks its route started."""
     # (not before the route last left the depot in the plan: goods were loaded until then)
-    ctx.departed = dpromise.departures(ctx.problem, ctx.routes, ctx.now, KEEP_SLACK_S, ctx.route_starts)
+    ctx.departed = dpromise.departures(ctx.problem, ctx.routes, ctx.now, keep_slack_s(), ctx.route_starts)
     if not ctx.departed:
         return
     orders = ctx.problem.order_by_id
