@@ -45,6 +45,8 @@ REASONS: dict[str, str] = {
     "no_vehicle_reaches_in_time": "no vehicle can reach the address before the deadline",
     "shift_ends": "no vehicle can serve it and return to its depot before its shift ends",
     "fleet_busy": "the fleet's time and capacity are taken by other orders",
+    "before_shift": "no vehicle is on shift before this window would end",
+    "goods_at_cooperative": "the goods must first be collected from a cooperative, which takes longer",
     "not_scheduled": "optional task not worth scheduling in this plan",
 }
 

@@ -338,7 +338,7 @@ class PromiseIndex:
             deadline = now + cls.seconds
             ok = [f for f in flat if f[0] <= deadline]
             if not ok:
-                code = empty_reason or "no_vehicle_reaches_in_time"
+                code = empty_reason or self._late_reason(order, now, deadline)
                 earliest = min((f[5] for f in flat), default=None)
                 quotes.append(
                     Quote(cls.code, False, deadline, cls.fee_fen, earliest, code, REASONS[code])
@@ -353,6 +353,18 @@ class PromiseIndex:
             )
             quotes.append(Quote(cls.code, True, deadline, cls.fee_fen, earliest, None, "", ins))
         return quotes
+
+    def _late_reason(self, order: Order, now: int, deadline: int) -> str:
+        """Why the insertions found all arrive after ``deadline``: no van starts its shift in
+        time, the goods wait at a cooperative, or the vans cannot get there sooner."""
+        starts = [
+            max(self.ctx.vehicles[v].start_time, now) for v in self._eligible(order)
+        ]
+        if starts and min(starts) >= deadline:
+            return "before_shift"
+        if order.kind is not OrderKind.DELIVERY:
+            return "goods_at_cooperative"
+        return "no_vehicle_reaches_in_time"
 
     def _why_not(self, order: Order, now: int, due: int, locations: Sequence[Location]) -> str:
         elig = self._eligible(order)

@@ -58,6 +58,8 @@ REASON_TEXT = {
     "outside_service_area": _l("We do not deliver to this village yet."),
     "several_cooperatives": _l("Items must be collected from more than one cooperative; please order them separately."),
     "no_plan": _l("Delivery planning is not available right now."),
+    "before_shift": _l("Our vans are not on the road before this window would end."),
+    "goods_at_cooperative": _l("These goods are collected from the cooperative first, which takes longer than this window."),
     "recovering": _l("Our vans are first catching up with delayed orders; please try again a little later."),
 }
 
