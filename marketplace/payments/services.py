@@ -461,8 +461,10 @@ def _expire_order(order: Order, now: datetime) -> bool:
                  data={"payment_expires_at": order.payment_expires_at.isoformat() if order.payment_expires_at else None})
     for stock, line in inventory.stock_rows_of(order.lines):
         inventory.release(stock.id, line.quantity, reason="expired", order_id=order.id)
-    planning.take_out_of_plan(order.id)
+    # the warehouse first: a re-plan storing meanwhile (it holds the warehouse) must have
+    # committed, so that its routes are the active ones the stops are taken out of
     _open_orders_changed(order)
+    planning.take_out_of_plan(order.id)
     for payment in db.session.scalars(sa.select(Payment).where(
             Payment.order_id == order.id, Payment.status == PaymentStatus.PENDING)):
         payment.status = PaymentStatus.EXPIRED
