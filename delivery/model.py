@@ -151,6 +151,9 @@ class Order:
     delivery_service: int = 0
     pinned_vehicle: str | None = None
     value: int = 0
+    #: the delivery time the customer was told (s from the epoch): arriving later than this
+    #: costs ``Problem.target_cost`` per second (a soft bound; ``deadline`` stays the hard one)
+    target: int | None = None
 
     @property
     def has_pickup_stop(self) -> bool:
@@ -182,6 +185,7 @@ class Problem:
     first, then least distance); 0 minimises distance only. ``matrix``: None uses
     :class:`~delivery.matrix.HaversineMatrix` (or Euclidean when locations only have x/y).
     ``now`` is the planning time: deadlines before it are reported as ``deadline_passed``.
+    ``target_cost``: see :attr:`Order.target`.
     """
 
     locations: tuple[Location, ...]
@@ -190,6 +194,9 @@ class Problem:
     matrix: TravelMatrix | None = field(default=None, compare=False)
     now: int = 0
     vehicle_fixed_cost: int | None = None
+    #: objective units (distance) per second a delivery arrives after its order's ``target``:
+    #: 0 ignores targets; more keeps promised ETAs stable at the cost of distance
+    target_cost: int = 0
     epoch: datetime | None = None
     name: str = ""
     meta: Mapping[str, Any] = field(default_factory=dict, compare=False)

@@ -210,6 +210,10 @@ class _Model:
                 tdim.SetCumulVarSoftUpperBound(idx, s.due, late_penalty)
             else:
                 tdim.CumulVar(idx).SetRange(s.ready, max(s.ready, s.due))
+                target = s.order.target
+                if ctx.problem.target_cost and ref.role == Role.DELIVERY and target is not None:
+                    # keep the ETA the customer was told: arriving later costs per second
+                    tdim.SetCumulVarSoftUpperBound(idx, max(s.ready, target), ctx.problem.target_cost)
 
         # loads: exact on-board load (start cumul free) when goods are picked up en route
         has_pickups = any(r.role == Role.PICKUP for r in self.node_of) or any(

@@ -73,7 +73,7 @@ def _check_order(i: int, o: Order, locs: Container[str], vehicles: set[str]) -> 
     for name in ("weight", "volume", "pickup_service", "delivery_service", "value"):
         _int(getattr(o, name), f"{f}.{name}")
     _int(o.ready, f"{f}.ready", minimum=None)
-    for name in ("deadline", "pickup_due", "delivery_ready"):
+    for name in ("deadline", "pickup_due", "delivery_ready", "target"):
         if getattr(o, name) is not None:
             _int(getattr(o, name), f"{f}.{name}", minimum=None)
     lo, hi = o.delivery_window
@@ -154,6 +154,7 @@ def validate(problem: Problem, *, base: Problem | None = None) -> None:
         _unique([o.id for o in problem.orders], "orders")
     if problem.vehicle_fixed_cost is not None:
         _int(problem.vehicle_fixed_cost, "vehicle_fixed_cost")
+    _int(problem.target_cost, "target_cost")
     _int(problem.now, "now", minimum=None)
 
     orders = problem.order_by_id

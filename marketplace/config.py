@@ -47,6 +47,8 @@ class Config:
     REPLAN_MINUTES = int(os.environ.get("REPLAN_MINUTES", "5"))
     #: a van leaves this long before the latest departure that keeps its promises
     PROMISE_KEEP_SLACK_MINUTES = float(os.environ.get("PROMISE_KEEP_SLACK_MINUTES", "30"))
+    #: metres of driving a re-plan trades for one second of a delivery later than the ETA shown
+    PROMISE_ETA_COST = int(os.environ.get("PROMISE_ETA_COST", "2"))
     #: anonymous catalog pages are served from a per-process micro-cache this long (0: off)
     PAGE_CACHE_SECONDS = float(os.environ.get("PAGE_CACHE_SECONDS", "30"))
 

@@ -46,6 +46,7 @@ from ..orders.models import Order, OrderLine, OrderStatus
 log = logging.getLogger("shanhuo.planning")
 LOCAL = ZoneInfo("Asia/Shanghai")
 DELIVERY_SERVICE_S = 180  # hand over at the door
+ETA_TOLERANCE_S = 10 * 60  # a re-plan may move a delivery this much past the ETA shown, at no cost
 PICKUP_SERVICE_S = 300  # load at a cooperative
 DEFAULT_HORIZON = timedelta(hours=24)
 
@@ -128,9 +129,12 @@ def order_tasks(ctx: ProblemContext, warehouse_id: int | None = None, ids: list[
         places.append(dm.Location(address, lat=row.lat, lon=row.lon, zone=ctx.zone_codes.get(row.zone_id)))
         # a broken promise is still delivered, as early as the routes allow, without its deadline
         deadline = None if row.promise_broken_at is not None else _seconds(ctx.epoch, row.deadline_at)
+        # the ETA the consumer was shown at checkout, kept by re-plans as a soft bound
+        target = (_seconds(ctx.epoch, row.promised_eta_at) + ETA_TOLERANCE_S
+                  if row.promised_eta_at is not None and deadline is not None else None)
         common = {
             "weight": int(row.weight), "volume": int(row.volume), "deadline": deadline,
-            "delivery_service": DELIVERY_SERVICE_S,
+            "delivery_service": DELIVERY_SERVICE_S, "target": target,
         }
         if row.farm_id is None:
             ctx.pickups[key] = f"L{ctx.depot_location_id}"
@@ -156,6 +160,7 @@ def _order_tasks(by_warehouse: bool, exclude: bool, by_ids: bool) -> sa.Select:
     farm_of_line = sa.case((Location.kind == LocationKind.COOPERATIVE, OrderLine.source_location_id))
     query = (
         sa.select(Order.id, Order.lat, Order.lon, Order.zone_id, Order.deadline_at, Order.promise_broken_at,
+                  Order.promised_eta_at,
                   sa.func.sum(OrderLine.weight_g).label("weight"), sa.func.sum(OrderLine.volume_cm3).label("volume"),
                   sa.func.min(farm_of_line).label("farm_id"))
         .join(OrderLine, OrderLine.order_id == Order.id).join(Location, Location.id == OrderLine.source_location_id)
@@ -324,7 +329,7 @@ def build_problem(warehouse_id: int, now: datetime | None = None, exclude: int |
     ctx.problem = dm.Problem(
         locations=tuple(locations.values()), vehicles=tuple(vehicles), orders=tuple(orders),
         matrix=dmatrix.HaversineMatrix(zone_factors=factors), now=ctx.now, epoch=epoch,
-        name=warehouse.code,
+        name=warehouse.code, target_cost=int(current_app.config["PROMISE_ETA_COST"]),
     )
     ctx.plan_id = active_plan_id(warehouse.id)
     if ctx.plan_id is not None:

@@ -106,3 +106,19 @@ def test_kept_leaves_out_late_stops_and_routes_past_their_shift():
     plan = dreplan.schedule(tight, {"V0": [StopRef(o.id, Role.DELIVERY) for o in tight.orders]})
     assert dreplan.kept(plan) == set()
     assert isinstance(plan, Plan) and not plan.unassigned
+
+
+def test_a_target_cost_keeps_the_eta_the_customer_was_told():
+    """Problem.target_cost: a delivery later than its order's target costs per second, so the
+    solver keeps a told ETA instead of serving that customer last on the cheapest tour."""
+    problem = replace(_problem(n=8, vans=1), vehicle_fixed_cost=0)
+    plain = solve(problem, time_limit=0.5)
+    last = plain.used_routes[0].stops[-1]
+    direct = dreplan.schedule(problem, {"V0": [StopRef(last.order_id, Role.DELIVERY)]}).routes[0].stops[0].arrival
+    early = replace(problem.order_by_id[last.order_id], target=direct + 60)  # told: first stop of the day
+    told = replace(problem, target_cost=50,
+                   orders=tuple(early if o.id == early.id else o for o in problem.orders))
+    kept = solve(told, time_limit=0.5)
+    arrival = next(v.arrival for v in kept.used_routes[0].stops if v.order_id == early.id)
+    assert last.arrival > early.target >= arrival
+    assert check(told, kept) == [] and kept.distance >= plain.distance
