@@ -346,12 +346,14 @@ def test_a_van_waits_at_its_depot_while_its_promises_allow_then_it_has_left(coun
     index = first.at(now)
     gone = {vi.vehicle.id for vi in index.ctx.vehicles if vi.vehicle.departed}
     assert gone and gone == {vid for vid, t in latest.items() if t < now}
-    for k, st in enumerate(index.states):
+    for st in index.states:
         assert st.feasible  # they left in time
         if st.vi.vehicle.departed:
             assert st.vi.vehicle.start_time == latest[st.vi.vehicle.id] < now
-    assert index.at(now + HOUR).ctx.vehicles[0].vehicle.start_time == index.ctx.vehicles[0].vehicle.start_time \
-        or not index.ctx.vehicles[0].vehicle.departed
+    later = index.at(now + HOUR)  # never re-timed once left
+    for before, after in zip(index.ctx.vehicles, later.ctx.vehicles, strict=True):
+        if before.vehicle.departed:
+            assert after.vehicle.start_time == before.vehicle.start_time
     home = _km(1, 1, "L", zone="town")
     found = index.candidates(_order("L"), now + 18 * HOUR, now=now, locations=[home])
     assert not gone & {index.ctx.vehicles[v].vehicle.id for v, _ in found}
