@@ -258,6 +258,27 @@ class RouteState:
         return out
 
 
+def cheapest_insertion(
+    ctx: Context, states: list[RouteState], order_id: str, *, feasible_only: bool = False
+) -> tuple[int, int, int, int] | None:
+    """(cost, vehicle index, i, j) of the cheapest feasible insertion of an order of ``ctx``
+    into the routes ``states`` (a vehicle's fixed cost counts when its route is empty); None
+    when there is none. ``feasible_only``: leave out routes that already miss a promise."""
+    best = None
+    for v in ctx.eligible[order_id]:
+        st = states[v]
+        if feasible_only and not st.feasible:
+            continue
+        cand = st.candidates(order_id)
+        if not len(cand):
+            continue
+        n = int(np.argmin(cand.cost))
+        cost = int(cand.cost[n]) + (ctx.vehicles[v].fixed_cost if st.k == 0 else 0)
+        if best is None or cost < best[0]:
+            best = (cost, v, int(cand.i[n]), int(cand.j[n]))
+    return best
+
+
 def greedy_routes(ctx: Context) -> list[list[tuple[str, str]]]:
     """Cheapest feasible insertion, earliest deadline first (the never-empty fallback).
 
@@ -287,16 +308,7 @@ def greedy_routes(ctx: Context) -> list[list[tuple[str, str]]]:
         committed = o.id in ctx.carrier
         if not committed and ctx.diagnose(o.id) is not None:
             continue
-        best = None
-        for v in ctx.eligible[o.id]:
-            st = states[v]
-            cand = st.candidates(o.id)
-            if not len(cand):
-                continue
-            n = int(np.argmin(cand.cost))
-            cost = int(cand.cost[n]) + (ctx.vehicles[v].fixed_cost if st.k == 0 else 0)
-            if best is None or cost < best[0]:
-                best = (cost, v, int(cand.i[n]), int(cand.j[n]))
+        best = cheapest_insertion(ctx, states, o.id)
         refs_new = ctx.order_stops[o.id]
         if best is not None and o.optional and best[0] >= o.value:
             continue  # not worth the detour

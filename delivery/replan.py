@@ -14,10 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 from delivery._context import Context
-from delivery.insertion import RouteState
+from delivery.insertion import RouteState, cheapest_insertion
 from delivery.model import Location, Order, Plan, Problem, Role, StopRef
 from delivery.solver import solve
 
@@ -76,18 +74,7 @@ def insert(problem: Problem, routes: Routes, order_ids: Iterable[str]) -> tuple[
                     key=lambda o: (o.deadline is None, o.deadline or 0, o.id))
     left = []
     for order in orders:
-        best = None
-        for v in ctx.eligible[order.id]:
-            st = states[v]
-            if not st.feasible:
-                continue
-            cand = st.candidates(order.id)
-            if not len(cand):
-                continue
-            n = int(np.argmin(cand.cost))
-            cost = int(cand.cost[n]) + (ctx.vehicles[v].fixed_cost if st.k == 0 else 0)
-            if best is None or cost < best[0]:
-                best = (cost, v, int(cand.i[n]), int(cand.j[n]))
+        best = cheapest_insertion(ctx, states, order.id, feasible_only=True)
         if best is None:
             left.append(order.id)
             continue

@@ -67,3 +67,15 @@ def place_offered(shop: Shop, wanted: str = "18h", method: str = "cod", cart: di
     assert offered, "no window offered"
     window = wanted if wanted in offered else offered[0]
     return checkout.place_order(shop.user_id, shop.address_id, window, method, uuid.uuid4().hex, cart_items=cart)
+
+
+def hold_only_at_cooperative(product_id: int, farm_id: int, on_hand: int = 5) -> None:
+    """The product's stock is only at this cooperative site (its goods are picked up there)."""
+    for stock in db.session.scalars(sa.select(Stock).where(Stock.product_id == product_id)):
+        stock.on_hand, stock.reserved = 0, 0
+    held = db.session.scalar(sa.select(Stock).where(Stock.product_id == product_id, Stock.location_id == farm_id))
+    if held is None:
+        held = Stock(product_id=product_id, location_id=farm_id)
+        db.session.add(held)
+    held.on_hand = on_hand
+    db.session.commit()

@@ -10,12 +10,12 @@ import sqlalchemy as sa
 from delivery import Role, check
 from marketplace.checkout import services as checkout
 from marketplace.extensions import db
-from marketplace.models import Location, LocationKind, Product, Route, Stock, Stop, Warehouse
+from marketplace.models import Location, LocationKind, Product, Route, Stop, Warehouse
 from marketplace.orders import services as orders
 from marketplace.planning import promise
 from marketplace.planning import services as planning
 
-from .conftest import Shop, make_shop, place_offered
+from .conftest import Shop, hold_only_at_cooperative, make_shop, place_offered
 
 WINDOWS = ["18h", "12h", "6h", "18h", "12h", "18h"]
 
@@ -205,14 +205,7 @@ def test_goods_held_only_at_a_cooperative_are_picked_up_there_in_a_rebuild_and_a
         product = db.session.get(Product, shop.product_id)
         farm = db.session.scalar(sa.select(Location).where(
             Location.kind == LocationKind.COOPERATIVE, Location.cooperative_id == product.cooperative_id))
-        for stock in db.session.scalars(sa.select(Stock).where(Stock.product_id == product.id)):
-            stock.on_hand, stock.reserved = 0, 0
-        held = db.session.scalar(sa.select(Stock).where(Stock.product_id == product.id, Stock.location_id == farm.id))
-        if held is None:
-            held = Stock(product_id=product.id, location_id=farm.id)
-            db.session.add(held)
-        held.on_hand = 5
-        db.session.commit()
+        hold_only_at_cooperative(product.id, farm.id)
         promise.prepare(shop.warehouse_id)
         stale = promise._cache[shop.warehouse_id]
         order = _place(shop)
