@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 
-.PHONY: demo test install translations system-deps lint test-sqlite test-postgres bench messages clean
+.PHONY: demo test install translations system-deps lint test-sqlite test-postgres test-clocks bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,21 +42,39 @@ system-deps:
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
-## make test: lint, then the whole suite on SQLite and again on PostgreSQL.
-test: install system-deps lint test-sqlite test-postgres
+## make test: lint, then the whole suite on SQLite and again on PostgreSQL, and the time-sensitive
+## tests once more, each pass on its own frozen clock (tests never read the wall clock).
+test: install system-deps lint test-sqlite test-postgres test-clocks
 
+# The suite runs on a frozen, ticking clock set by SHANHUO_TEST_CLOCK (tests/conftest.py), an
+# instant in UTC; each pass at another hour in Shanghai, where shifts run 06:30-22:00 (seed/data.py).
+CLOCK_DAY ?= 2026-12-01T02:30:00Z
+CLOCK_NIGHT ?= 2026-11-30T19:30:00Z
+CLOCK_LATE ?= 2026-12-01T15:50:00Z
+TIME_SENSITIVE := tests/marketplace/checkout tests/marketplace/planning tests/marketplace/payments tests/marketplace/test_seed.py
+
+# By day: 10:30 in Shanghai, every van on its shift.
 test-sqlite: install
-	$(BIN)/pytest
+	@echo "== test-sqlite: SQLite, clock $(CLOCK_DAY)"
+	SHANHUO_TEST_CLOCK=$(CLOCK_DAY) $(BIN)/pytest
 
+# At night: 03:30 in Shanghai (the day before in UTC), before the first shift.
 # A throwaway PostgreSQL database per run, dropped afterwards even when tests fail.
 # tests/delivery is pure Python (no database), so it runs once, in the SQLite pass.
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 test-postgres: install
+	@echo "== test-postgres: PostgreSQL, clock $(CLOCK_NIGHT)"
 	@name=shanhuo_test_$$$$_$$RANDOM; \
 	$(BIN)/python .ci/pgdb.py create "$(PG_ADMIN_URL)" $$name || exit 1; \
-	TEST_DATABASE_URL=$$($(BIN)/python .ci/pgdb.py url "$(PG_ADMIN_URL)" $$name) \
+	SHANHUO_TEST_CLOCK=$(CLOCK_NIGHT) TEST_DATABASE_URL=$$($(BIN)/python .ci/pgdb.py url "$(PG_ADMIN_URL)" $$name) \
 	  $(BIN)/pytest --ignore=tests/delivery; status=$$?; \
 	$(BIN)/python .ci/pgdb.py drop "$(PG_ADMIN_URL)" $$name; exit $$status
+
+# Late: 23:50 in Shanghai, every shift over, ten minutes before midnight: the tests whose
+# outcome depends on the hour (promises, plans, payments, the seed), on SQLite.
+test-clocks: install
+	@echo "== test-clocks: SQLite, clock $(CLOCK_LATE)"
+	SHANHUO_TEST_CLOCK=$(CLOCK_LATE) $(BIN)/pytest $(TIME_SENSITIVE)
 
 # Re-extract the messages after changing user-facing text, then translate the zh_CN catalog.
 messages: $(VENV)/.installed

@@ -1,6 +1,16 @@
 """Shared fixtures: one application per test session on a throwaway database built by the real
 migrations (SQLite file by default, PostgreSQL when TEST_DATABASE_URL is set), and rows wiped
-after every test."""
+after every test.
+
+Tests never read the wall clock: the whole session runs on a frozen clock (time-machine),
+started in :func:`pytest_configure`, before the app is created or anything is seeded, at
+``SHANHUO_TEST_CLOCK`` (an ISO instant with its offset, e.g. ``2026-12-01T19:30:00Z``; default
+:data:`DEFAULT_TEST_CLOCK`). It ticks (sleeps, timeouts and threads work), so "now" is that
+instant plus the seconds the run has taken. ``time.monotonic``/``perf_counter`` are real. A
+forked worker (the OR-Tools process pool) inherits the travelled clock; Chromium (tests/browser)
+has its own real clock, the server it talks to runs on the travelled one. Tests that need
+another hour use the :func:`clock` fixture, and :func:`seeded_at` for the demo county as of
+that hour (``seeded`` is always as of the session clock's start)."""
 
 from __future__ import annotations
 
@@ -8,10 +18,13 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -21,6 +34,107 @@ from marketplace.extensions import db, limiter
 from marketplace.models import Role, User
 
 PASSWORD = "Shanhuo2026"
+
+# --- the frozen clock -------------------------------------------------------------------------
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+CLOCK_ENV = "SHANHUO_TEST_CLOCK"
+DEFAULT_TEST_CLOCK = "2026-12-01T02:30:00Z"  # 10:30 in Shanghai: every van is on its shift
+
+_session_clock: dict[str, object] = {}
+
+
+def parse_instant(value: str) -> datetime:
+    """An ISO instant with its offset (``Z`` or ``+08:00``) as an aware UTC datetime; a naive one
+    is refused (whose clock would it be?)."""
+    instant = datetime.fromisoformat(value.strip())
+    if instant.tzinfo is None:
+        raise ValueError(f"{value!r} has no offset: write it as UTC, e.g. 2026-12-01T02:30:00Z")
+    return instant.astimezone(UTC)
+
+
+def session_instant() -> datetime:
+    """Where the session clock started (``SHANHUO_TEST_CLOCK`` or :data:`DEFAULT_TEST_CLOCK`)."""
+    return _session_clock["instant"]  # type: ignore[return-value]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    raw = os.environ.get(CLOCK_ENV) or DEFAULT_TEST_CLOCK
+    try:
+        instant = parse_instant(raw)
+    except ValueError as error:
+        raise pytest.UsageError(f"{CLOCK_ENV}: {error}") from None
+    travel = time_machine.travel(instant, tick=True)
+    travel.start()
+    _session_clock.update(instant=instant, travel=travel)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    travel = _session_clock.pop("travel", None)
+    if travel is not None:
+        travel.stop()  # type: ignore[attr-defined]
+
+
+def _clock_line() -> str:
+    instant = session_instant()
+    return (f"test clock: {instant:%Y-%m-%d %H:%M:%S} UTC = {instant.astimezone(SHANGHAI):%Y-%m-%d %H:%M} Shanghai"
+            f" ({CLOCK_ENV}={os.environ.get(CLOCK_ENV) or 'unset, default ' + DEFAULT_TEST_CLOCK})")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return _clock_line()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    terminalreporter.write_line(_clock_line())  # also under -q, which hides the header
+
+
+class Clock:
+    """The test's clock, on top of the session's: ``move_to`` an instant (aware datetime or ISO
+    string with offset) or a Shanghai wall-clock time (``at_local("23:50")``), ``shift`` by a
+    timedelta or seconds. It ticks unless told ``tick=False``. The session clock resumes after
+    the test. Cached quoting states are not touched: moving time under a warm cache is what a
+    long-running process sees too."""
+
+    def __init__(self) -> None:
+        self._travel = time_machine.travel(datetime.now(UTC), tick=True)
+        self._traveller = self._travel.start()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def local_now(self) -> datetime:
+        return datetime.now(SHANGHAI)
+
+    def move_to(self, when: datetime | str, tick: bool | None = None) -> datetime:
+        instant = parse_instant(when) if isinstance(when, str) else when
+        if instant.tzinfo is None:
+            raise ValueError("naive datetime given to the test clock")
+        self._traveller.move_to(instant.astimezone(UTC), tick=tick)
+        return instant.astimezone(UTC)
+
+    def at_local(self, hhmm: str | time, day: date | None = None, tick: bool | None = None) -> datetime:
+        """Move to a Shanghai wall-clock time on ``day`` (default: today in Shanghai)."""
+        at = time.fromisoformat(hhmm) if isinstance(hhmm, str) else hhmm
+        local = datetime.combine(day or self.local_now().date(), at, SHANGHAI)
+        return self.move_to(local, tick=tick)
+
+    def shift(self, delta: timedelta | float) -> datetime:
+        self._traveller.shift(delta)
+        return self.now()
+
+    def stop(self) -> None:
+        self._travel.stop()
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    """Move time within a test (see :class:`Clock`); the session clock resumes afterwards."""
+    test_clock = Clock()
+    try:
+        yield test_clock
+    finally:
+        test_clock.stop()
 
 
 @pytest.fixture(scope="session")
@@ -189,24 +303,48 @@ def snapshots(app: Flask) -> Iterator[Snapshots]:
     keeper.drop()
 
 
-@pytest.fixture
-def seeded(app: Flask, snapshots: Snapshots) -> dict[str, int]:
-    """The demo county (two days of history, to keep tests quick), restored from a snapshot
-    after the first time."""
-    if "seeded" in snapshots.saved:
-        return snapshots.restore("seeded")
+def _seed_snapshot(app: Flask, snapshots: Snapshots, name: str, instant: datetime) -> dict[str, int]:
+    """Seed the demo county (two days of history, to keep tests quick) on a clock stopped at
+    ``instant`` (the same instant always yields the same county), and keep it as ``name``."""
     from seed import load
 
     _wipe(app)
     from marketplace.planning import services as planning
 
-    with app.app_context():
+    with time_machine.travel(instant, tick=False), app.app_context():
         load.seed_all(history_days=2, progress=False)
         planning.replan_all(seconds=0.5)  # every warehouse has a current plan to quote against
         counts = load.row_counts()
         db.session.remove()
-    snapshots.save("seeded", counts)
+    snapshots.save(name, counts)
     return counts
+
+
+@pytest.fixture
+def seeded(app: Flask, snapshots: Snapshots) -> dict[str, int]:
+    """The demo county as of the session clock's start (whatever ran before, and for how long),
+    restored from a snapshot after the first time."""
+    if "seeded" in snapshots.saved:
+        return snapshots.restore("seeded")
+    return _seed_snapshot(app, snapshots, "seeded", session_instant())
+
+
+@pytest.fixture
+def seeded_at(app: Flask, snapshots: Snapshots, clock: Clock):
+    """``seeded_at("21:50")``: the demo county as of that Shanghai wall-clock time on the
+    session's day (seeded there the first time, then restored), with the test's clock moved
+    there. For time-of-day tests: moving the clock under ``seeded`` instead leaves its open
+    orders placed in the future, or overdue."""
+
+    def at(hhmm: str) -> dict[str, int]:
+        day = session_instant().astimezone(SHANGHAI).date()
+        instant = datetime.combine(day, time.fromisoformat(hhmm), SHANGHAI).astimezone(UTC)
+        name = f"seeded_{instant:%Y%m%d_%H%M}"
+        counts = snapshots.restore(name) if name in snapshots.saved else _seed_snapshot(app, snapshots, name, instant)
+        clock.move_to(instant)
+        return counts
+
+    return at
 
 
 SCREENSHOTS = Path(__file__).parent / "browser" / "screenshots"

@@ -72,6 +72,7 @@ class ProblemContext:
     routes: dict[str, list[dm.StopRef]] = field(default_factory=dict)  # its visiting orders
     departed: dict[str, int] = field(default_factory=dict)  # vans the plan sent off since: when
     route_starts: dict[str, int] = field(default_factory=dict)  # when their stored routes leave
+    overdue: set[str] = field(default_factory=set)  # open orders past their deadline, not yet marked broken
 
     def at(self, seconds: int) -> datetime:
         return self.epoch + timedelta(seconds=int(seconds))
@@ -127,8 +128,13 @@ def order_tasks(ctx: ProblemContext, warehouse_id: int | None = None, ids: list[
         ctx.orders[key] = row.id
         ctx.locations[address] = (row.lat, row.lon, None)
         places.append(dm.Location(address, lat=row.lat, lon=row.lon, zone=ctx.zone_codes.get(row.zone_id)))
-        # a broken promise is still delivered, as early as the routes allow, without its deadline
-        deadline = None if row.promise_broken_at is not None else _seconds(ctx.epoch, row.deadline_at)
+        # a broken promise (or one whose deadline passed undelivered: broken too, see store_plan)
+        # is still delivered, as early as the routes allow, without its deadline
+        deadline = _seconds(ctx.epoch, row.deadline_at)
+        if row.promise_broken_at is not None or deadline < ctx.now:
+            if row.promise_broken_at is None:
+                ctx.overdue.add(key)
+            deadline = None
         # the ETA the consumer was shown at checkout, kept by re-plans as a soft bound
         target = (_seconds(ctx.epoch, row.promised_eta_at) + ETA_TOLERANCE_S
                   if row.promised_eta_at is not None and deadline is not None else None)
@@ -532,7 +538,8 @@ def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor
     db.session.add(PlanEvent(plan=plan, kind="created", actor_user_id=actor_id,
                              data={"trigger": trigger.value, "fallback": result.fallback, "kept_current": kept_current}))
     db.session.commit()
-    _record_order_states(ctx, plan, dispatched, {ctx.orders[k] for k in broken if k in ctx.orders}, alerted)
+    _record_order_states(ctx, plan, dispatched, {ctx.orders[k] for k in {*broken, *ctx.overdue} if k in ctx.orders},
+                         alerted)
     return plan
 
 
@@ -589,17 +596,19 @@ def plan_warehouse(warehouse_id: int, *, seconds: float = 5.0, trigger: PlanTrig
     or mark broken what neither keeps, and store it with what changed meanwhile merged in.
     Returns the stored plan, or None when the active plan stays (see :func:`store_plan`)."""
     based_on = db.session.scalar(sa.select(Warehouse.plan_version).where(Warehouse.id == warehouse_id))
-    ctx = build_problem(warehouse_id, now)
-    plan_id = ctx.plan_id
-    current = ctx.routes if plan_id is not None else None
-    db.session.rollback()  # no snapshot or lock is held while solving
     try:
+        ctx = build_problem(warehouse_id, now)
+        current = ctx.routes if ctx.plan_id is not None else None
+        db.session.rollback()  # no snapshot or lock is held while solving
         outcome = dreplan.replan(ctx.problem, current, seconds)
+    except NotFound:
+        raise
     except Exception:
-        log.exception("re-plan failed; the active plan stays", extra={"warehouse": ctx.warehouse_code})
+        log.exception("re-plan failed; the active plan stays", extra={"warehouse_id": warehouse_id})
         db.session.rollback()
         db.session.add(Alert(kind="replan_failed", severity=AlertSeverity.WARNING, warehouse_id=warehouse_id,
-                             plan_id=plan_id, message=f"{ctx.warehouse_code}: re-plan failed; the current plan stays"))
+                             plan_id=active_plan_id(warehouse_id),
+                             message="re-plan failed; the current plan stays"))
         db.session.commit()
         return None
     ctx.problem = outcome.problem

@@ -110,3 +110,30 @@ def test_an_accepted_order_on_no_route_stops_sales_until_a_re_plan_recovers_it(a
         assert _routed(shop.warehouse_id).get(order.id) == 1
         windows = checkout.quote(shop.user_id, shop.address_id, {shop.product_id: 1}).windows
         assert any(w.feasible for w in windows)
+
+
+def test_an_order_past_its_deadline_undelivered_is_a_broken_promise_not_a_crash(app, seeded_at, make_user, clock):
+    """Goods picked up at a cooperative for an order whose deadline passed: planning and quoting
+    go on; the order is marked broken, alerted, and still routed."""
+    from datetime import timedelta
+
+    from marketplace.models import Location, LocationKind, Product
+
+    from ..checkout.conftest import hold_only_at_cooperative
+
+    seeded_at("10:00")
+    shop = make_shop(app, make_user)
+    with app.app_context():
+        product = db.session.get(Product, shop.product_id)
+        farm = db.session.scalar(sa.select(Location).where(
+            Location.kind == LocationKind.COOPERATIVE, Location.cooperative_id == product.cooperative_id))
+        hold_only_at_cooperative(product.id, farm.id)
+        order = _place(shop, "6h")
+        order_id, deadline = order.id, order.deadline_at
+        clock.move_to(deadline + timedelta(minutes=5))  # no driver came: the deadline passed
+        assert planning.plan_warehouse(shop.warehouse_id, seconds=0.3) is not None
+        order = db.session.get(Order, order_id)
+        assert order.promise_broken_at is not None and _routed(shop.warehouse_id).get(order_id) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Alert).where(
+            Alert.kind == "promise_broken", Alert.order_id == order_id)) == 1
+        checkout.quote(shop.user_id, shop.address_id, {shop.product_id: 1})  # quoting goes on

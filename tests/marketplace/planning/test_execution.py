@@ -1,0 +1,64 @@
+"""The day goes on: a van that has left keeps its goods and its order of stops through
+re-plans and quotes, starts from its last stop made, and takes no new goods from the depot;
+dispatched orders stay planned until they are delivered."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from marketplace.dispatch import services as dispatch
+from marketplace.extensions import db
+from marketplace.models import Order, Plan, Route, Stop, StopStatus
+from marketplace.planning import promise
+from marketplace.planning import services as planning
+
+from ..checkout.conftest import make_shop, place_offered
+
+
+def _place(shop, window: str = "18h") -> Order:
+    return place_offered(shop, window)
+
+
+def _vehicle_of(order_id: int) -> int | None:
+    return db.session.scalar(sa.select(Route.vehicle_id).join(Stop, Stop.route_id == Route.id).join(Plan).where(
+        Plan.status == "active", Stop.order_id == order_id, Stop.kind == "delivery"))
+
+
+def test_a_van_under_way_keeps_its_goods_and_takes_no_new_depot_goods(app, seeded_at, make_user, clock):
+    seeded_at("09:00")
+    shop = make_shop(app, make_user)
+    with app.app_context():
+        placed = [_place(shop, w) for w in ("6h", "12h", "18h")]
+        ids = [o.id for o in placed]
+        vehicle_id = _vehicle_of(ids[0])
+        route = db.session.scalar(sa.select(Route).join(Plan).where(Plan.status == "active",
+                                                                    Route.vehicle_id == vehicle_id))
+        on_van = [s.order_id for s in route.stops if s.kind == "delivery" and s.order_id is not None]
+        assert ids[0] in on_van
+        pickups = {s.order_id for s in route.stops if s.kind == "pickup"}
+        dispatch.start_route(route.id)
+        assert all(db.session.get(Order, o).status == "dispatched" for o in on_van)
+        first = db.session.scalars(sa.select(Stop).where(Stop.route_id == route.id, Stop.status == "pending")
+                                   .order_by(Stop.sequence)).first()
+        clock.shift(20 * 60)
+        dispatch.record_stop(first.id, StopStatus.DONE)
+        ctx = planning.build_problem(shop.warehouse_id)
+        van = ctx.problem.vehicle_by_id[f"V{vehicle_id}"]
+        assert van.start_location == f"P{vehicle_id}"  # at its last stop made, not at the depot
+        assert ctx.locations[van.start_location][:2] == (first.lat, first.lon)
+        still = [o for o in on_van if db.session.get(Order, o).status == "dispatched"]
+        # depot goods were loaded when it left; cooperative goods only once picked up
+        assert set(van.onboard) == {f"O{o}" for o in still if o not in pickups or o == first.order_id}
+        planning.plan_warehouse(shop.warehouse_id, seconds=0.3)
+        for order_id in still:  # through a re-plan, its goods stay on its van
+            assert _vehicle_of(order_id) == vehicle_id
+        if first.order_id is not None and first.kind == "delivery":
+            assert db.session.get(Order, first.order_id).status == "delivered"
+            assert _vehicle_of(first.order_id) is None
+        started = db.session.scalar(sa.select(Route.status).join(Plan).where(Plan.status == "active",
+                                                                            Route.vehicle_id == vehicle_id))
+        assert started == "started"
+        # a new order of depot goods goes to a van still at the depot, never to the one under way
+        promise.prepare(shop.warehouse_id)
+        new = _place(shop, "18h")
+        assert _vehicle_of(new.id) not in (None, vehicle_id)
