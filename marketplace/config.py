@@ -71,6 +71,11 @@ class Config:
     # SECRET_KEY at start-up (never a constant in the code).
     PAYMENT_SANDBOX_SECRET = os.environ.get("PAYMENT_SANDBOX_SECRET") or None
     PAYMENT_TIMEOUT_MINUTES = int(os.environ.get("PAYMENT_TIMEOUT_MINUTES", "15"))
+    #: where the app is reached from outside: every link or callback that leaves the app (the
+    #: payment notification, payment_url in the API) is built on it, never on the Host header
+    EXTERNAL_BASE_URL = os.environ.get("EXTERNAL_BASE_URL", "http://127.0.0.1:5000")
+    #: Host headers accepted (comma-separated, e.g. "shop.example,.shop.example"); unset: any
+    TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     LOG_JSON = _flag("LOG_JSON", True)
     TESTING = False
@@ -81,6 +86,8 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SECRET_KEY = "test-only-" + secrets.token_hex(8)
     SCHEDULER_ENABLED = False
+    EXTERNAL_BASE_URL = "http://localhost"  # the test client's host
+    TRUSTED_HOSTS = None
     LOG_LEVEL = "WARNING"
     PAGE_CACHE_SECONDS = 0.0
     RATELIMIT_STORAGE_URI = "memory://"

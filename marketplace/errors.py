@@ -65,6 +65,9 @@ ERROR_TEXT = {
 }
 
 
+FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or (
         request.accept_mimetypes.best == "application/json"
@@ -83,12 +86,19 @@ def error_response(status: int, code: str, message: str | None = None):
 
 def init_app(app: Flask) -> None:
     @app.before_request
-    def _refuse_nul_characters():
-        # A NUL byte can reach no legitimate page and PostgreSQL refuses it in text: say so.
+    def _refuse_control_characters():
+        # A NUL byte can reach no legitimate page and PostgreSQL refuses it in text: say so. Posted
+        # form text is held to the same rule for every form here, once: no C0 control characters
+        # but tab and line breaks (multi-line text).
+        from .inputs import has_forbidden_control
+
         if request.path.startswith("/api/"):
             return None  # the API validates its own input and names the field
         if "\x00" in request.path or any("\x00" in v for v in request.args.values()):
             return error_response(400, "bad_request")
+        if request.mimetype in FORM_MIMETYPES and any(
+                has_forbidden_control(v) for v in request.form.values()):
+            return error_response(400, "bad_request", str(_l("The form contains characters that are not allowed.")))
         return None
 
     @app.errorhandler(DomainError)

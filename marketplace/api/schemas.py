@@ -19,8 +19,8 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 
 from ..errors import BadRequest, ValidationFailed
+from ..inputs import MAX_ID
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integer columns; larger numbers would overflow the query
 MAX_BODY_BYTES = 64 * 1024
 
 

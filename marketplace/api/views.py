@@ -9,7 +9,6 @@ window that can no longer be kept.
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
@@ -24,6 +23,7 @@ from ..columns import utcnow
 from ..errors import Conflict, DomainError, NotFound, ValidationFailed, error_response
 from ..extensions import csrf, limiter
 from ..geo import services as geo
+from ..inputs import external_url
 from ..orders import services as orders
 from ..orders.models import OrderStatus, PaymentMethod
 from ..planning import promise
@@ -286,7 +286,7 @@ def _payment_url(order) -> str | None:
         payment = payments.resume_payment(current_user.id, order.number)
     except Conflict:  # the time to pay ran out meanwhile
         return None
-    return urljoin(request.host_url, payments.payment_url(payment))
+    return external_url(payments.payment_url(payment))
 
 
 @bp.post("/orders")

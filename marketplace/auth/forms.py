@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from .services import MOBILE_PATTERN, password_problem
+from ..inputs import mobile_validator
+from .services import password_problem
 
 
 def _strong_password(form: FlaskForm, field: PasswordField) -> None:
@@ -20,7 +21,7 @@ mobile_field = StringField(
     _l("Mobile number"),
     validators=[
         DataRequired(_l("Please enter your mobile number.")),
-        Regexp(MOBILE_PATTERN, message=_l("Enter an 11-digit mainland mobile number, e.g. 13912345678.")),
+        mobile_validator(_l("Enter an 11-digit mainland mobile number, e.g. 13912345678.")),
     ],
     filters=[lambda value: value.strip().replace(" ", "") if value else value],
     render_kw={"inputmode": "numeric", "autocomplete": "tel", "maxlength": 11},

@@ -15,10 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from ..columns import utcnow
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
+from ..inputs import is_mobile
 from .models import ApiToken, Role, User
 
-MOBILE_PATTERN = r"^1[3-9]\d{9}$"
-_MOBILE_RE = re.compile(MOBILE_PATTERN)
 COMMON_PASSWORDS = frozenset(
     {"12345678", "123456789", "password", "password1", "qwerty123", "11111111", "88888888",
      "abc12345", "a1234567", "1qaz2wsx", "iloveyou1", "aa123456", "woaini1314"}
@@ -46,7 +45,7 @@ def password_problem(password: str) -> str | None:
 
 def normalize_mobile(mobile: str) -> str:
     mobile = (mobile or "").strip().replace(" ", "").replace("-", "")
-    if not _MOBILE_RE.match(mobile):
+    if not is_mobile(mobile):
         raise ValidationFailed(_l("Enter an 11-digit mainland mobile number, e.g. 13912345678."), field="mobile")
     return mobile
 

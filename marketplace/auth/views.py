@@ -21,6 +21,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..cart import services as cart_services
 from ..errors import BadRequest, DomainError
 from ..extensions import limiter, login_manager
+from ..inputs import safe_next
 from . import services
 from .forms import ChangePasswordForm, LoginForm, RegisterForm
 from .models import Role
@@ -38,11 +39,7 @@ login_manager.localize_callback = str  # evaluate the lazy text in the request's
 
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths are followed after sign-in (no open redirects)."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-            return target
-    return url_for("auth.home_for_role")
+    return safe_next(target, url_for("auth.home_for_role"))
 
 
 def _apply_field_error(form, error: DomainError) -> None:
@@ -139,13 +136,16 @@ def home_for_role():
     return redirect(url_for(target))
 
 
-@bp.get("/lang/<code>")
+@bp.route("/lang/<code>", methods=["GET", "POST"])
 def set_language(code: str):
+    """Switch the interface language. A GET (the guests' link) changes only this session; a POST
+    (the signed-in header's form, CSRF-checked) also keeps the choice on the account, so a GET
+    never changes stored data."""
     languages = current_app.config["LANGUAGES"]
     if code not in languages:
         raise BadRequest(_("Unknown language “%(code)s”. Choose one of: %(choices)s.",
                            code=code[:16], choices=", ".join(languages)))
     session["lang"] = code
-    if current_user.is_authenticated:
+    if request.method == "POST" and current_user.is_authenticated:
         services.set_locale(current_user, code)
     return redirect(_safe_next(request.args.get("next") or request.referrer and urlsplit(request.referrer).path))

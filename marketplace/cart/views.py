@@ -10,6 +10,7 @@ from ..auth.models import Role
 from ..errors import DomainError, NotFound
 from ..extensions import csrf
 from ..geo import services as geo
+from ..inputs import parse_id, safe_next
 from . import services
 
 bp = Blueprint("cart", __name__, url_prefix="/cart", template_folder="templates")
@@ -27,8 +28,7 @@ def _consumers_and_guests_only():
 
 
 def _back(default: str):
-    target = request.form.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else default)
+    return redirect(safe_next(request.form.get("next"), default))
 
 
 @bp.get("/")
@@ -51,7 +51,7 @@ def add():
     if request.cookies:
         csrf.protect()
     try:
-        product_id = int(request.form.get("product_id", ""))
+        product_id = parse_id(request.form.get("product_id", ""))
         quantity = services.parse_quantity(request.form.get("quantity", "1"))
         services.set_quantity(product_id, quantity, add=True)
     except ValueError:

@@ -30,7 +30,7 @@ from ..orders import services as orders
 from ..orders.models import Order, OrderLine, OrderStatus, PaymentMethod
 from ..planning import promise
 
-IDEMPOTENCY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+IDEMPOTENCY_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")  # always fullmatch: "$" would let a newline in
 
 
 class WindowUnavailable(Conflict):
@@ -117,7 +117,7 @@ def place_order(user_id: int, address_id: int, window_code: str, payment_method:
                 cart_items: dict[int, int] | None = None, now: datetime | None = None) -> Order:
     """Place the cart as an order with a guaranteed window. One transaction; the same
     idempotency key returns the first order instead of placing a second one."""
-    if not IDEMPOTENCY_RE.match(idempotency_key or ""):
+    if not IDEMPOTENCY_RE.fullmatch(idempotency_key or ""):
         raise ValidationFailed(_l("The order form is incomplete. Please reload the page."), field="idempotency_key")
     try:
         return _place_order(user_id, address_id, window_code, payment_method, idempotency_key, cart_items, now)

@@ -11,6 +11,7 @@ from ..cart import services as cart_services
 from ..errors import DomainError
 from ..geo import services as geo
 from ..i18n import local_time
+from ..inputs import form_id, query_id
 from ..orders.models import PaymentMethod
 from . import services
 
@@ -42,13 +43,13 @@ def _render(address_id: int | None, status: int = 200, chosen: str | None = None
 
 @bp.get("/")
 def index():
-    return _render(request.args.get("address", type=int))
+    return _render(query_id("address"))
 
 
 @bp.post("/place")
 def place():
     form = request.form
-    address_id = form.get("address_id", type=int)
+    address_id = form_id("address_id")
     try:
         order = services.place_order(current_user.id, address_id or 0, form.get("window", ""),
                                      form.get("payment_method", ""), form.get("idempotency_key", ""))

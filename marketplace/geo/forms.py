@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, Length
 
-from ..auth.services import MOBILE_PATTERN
+from ..inputs import choice_id, mobile_validator
 
 
 class AddressForm(FlaskForm):
-    town_id = SelectField(_l("Town"), coerce=int, validators=[DataRequired(_l("Choose your town and village."))])
-    village_id = SelectField(_l("Village"), coerce=int, validate_choice=False,
+    town_id = SelectField(_l("Town"), coerce=choice_id, validators=[DataRequired(_l("Choose your town and village."))])
+    village_id = SelectField(_l("Village"), coerce=choice_id, validate_choice=False,
                              validators=[DataRequired(_l("Choose your town and village."))])
     detail = StringField(_l("Street, house number or landmark"), validators=[
         DataRequired(_l("Enter the street, house number or landmark (2–200 characters).")),
@@ -21,6 +21,6 @@ class AddressForm(FlaskForm):
         DataRequired(_l("Enter the recipient's name.")), Length(max=64, message=_l("At most 64 characters."))])
     recipient_mobile = StringField(_l("Recipient's mobile number"), validators=[
         DataRequired(_l("Please enter your mobile number.")),
-        Regexp(MOBILE_PATTERN, message=_l("Enter an 11-digit mainland mobile number, e.g. 13912345678."))],
+        mobile_validator(_l("Enter an 11-digit mainland mobile number, e.g. 13912345678."))],
         render_kw={"inputmode": "numeric", "maxlength": 11})
     make_default = BooleanField(_l("Use as my default address"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from functools import cache
 
 import sqlalchemy as sa
@@ -12,10 +11,9 @@ from sqlalchemy.orm import joinedload
 from ..columns import utcnow
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
+from ..inputs import is_mobile
 from ..logistics.models import Warehouse, warehouse_zones
 from .models import Address, Town, Village
-
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 
 
 def towns() -> list[Town]:
@@ -90,7 +88,7 @@ def add_address(user_id: int, *, village_id: int, detail: str, recipient_name: s
         raise ValidationFailed(_l("Enter the street, house number or landmark (2–200 characters)."), field="detail")
     if not 1 <= len(recipient_name) <= 64:
         raise ValidationFailed(_l("Enter the recipient's name."), field="recipient_name")
-    if not MOBILE_RE.match(recipient_mobile):
+    if not is_mobile(recipient_mobile):
         raise ValidationFailed(_l("Enter an 11-digit mainland mobile number, e.g. 13912345678."), field="recipient_mobile")
     has_any = default_address(user_id) is not None
     if make_default or not has_any:

@@ -9,6 +9,7 @@ from flask_login import current_user
 from ..auth.access import AREA_ROLES, guard_blueprint
 from ..errors import DomainError
 from ..i18n import localized
+from ..inputs import parse_id, safe_next
 from . import services
 from .forms import AddressForm
 
@@ -19,8 +20,7 @@ guard_blueprint(bp, *AREA_ROLES["orders"], public_endpoints=["villages"])
 def _form() -> AddressForm:
     form = AddressForm()
     form.town_id.choices = [(0, _("Choose a town"))] + [(t.id, localized(t)) for t in services.towns()]
-    town_id = form.town_id.data if form.is_submitted() else request.args.get("town", type=int)
-    town_id = town_id if town_id is not None and 0 < town_id < 2**31 else None
+    town_id = form.town_id.data if form.is_submitted() else request.args.get("town", type=parse_id)
     villages = services.villages_of(town_id) if town_id else []
     form.village_id.choices = [(0, _("Choose a village"))] + [(v.id, localized(v)) for v in villages]
     if not form.is_submitted() and current_user.is_authenticated and not form.recipient_mobile.data:
@@ -49,8 +49,7 @@ def new():
             status = error.status
         else:
             flash(_("Address saved."), "success")
-            target = request.args.get("next", "")
-            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for(".index"))
+            return redirect(safe_next(request.args.get("next"), url_for(".index")))
     elif form.is_submitted():
         status = 422
     return render_template("geo/new.html", form=form), status
@@ -66,6 +65,5 @@ def delete(address_id: int):
 @bp.get("/villages")
 def villages():
     """Villages of a town, for the address form's second list (JSON)."""
-    town_id = request.args.get("town", type=int)
-    town_id = town_id if town_id is not None and 0 < town_id < 2**31 else 0
+    town_id = request.args.get("town", type=parse_id)
     return jsonify([{"id": v.id, "name": localized(v)} for v in services.villages_of(town_id or 0)])

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from flask import current_app, url_for
 
 from ..columns import utcnow
+from ..inputs import external_url
 from .models import Payment, PaymentStatus
 
 log = logging.getLogger("shanhuo.payments.sandbox")
@@ -113,7 +114,7 @@ def deliver(body: bytes) -> None:
         result = handle_callback(body, signature)
         log.info("sandbox notification delivered inline", extra={"status": result.status, "outcome": result.outcome})
         return
-    url = url_for("payments.callback", _external=True)
+    url = external_url(url_for("payments.callback"))
     threading.Thread(target=post_notification, args=(url, body, signature), name="sandbox-notify",
                      daemon=True).start()
 

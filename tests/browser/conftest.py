@@ -85,9 +85,15 @@ def live_server(app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture
-def site(seeded: dict[str, int], live_server: str) -> str:
-    """Base URL of the running app, with the demo county already loaded for this test."""
-    return live_server
+def site(app: Flask, seeded: dict[str, int], live_server: str) -> Iterator[str]:
+    """Base URL of the running app, with the demo county already loaded for this test; links
+    and callbacks that leave the app (EXTERNAL_BASE_URL) point at it meanwhile."""
+    before = app.config["EXTERNAL_BASE_URL"]
+    app.config["EXTERNAL_BASE_URL"] = live_server
+    try:
+        yield live_server
+    finally:
+        app.config["EXTERNAL_BASE_URL"] = before
 
 
 @pytest.fixture(scope="session")

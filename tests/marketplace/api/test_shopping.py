@@ -221,3 +221,15 @@ def test_another_consumers_addresses_and_orders_are_not_found(app, api, place):
         assert db.session.scalar(sa.select(Order.status).where(Order.number == number)) == OrderStatus.CONFIRMED
     assert api.delete(f"/addresses/{alices_address}", token=alice).status_code == 204
     assert api.get("/addresses", token=alice).get_json()["items"] == []
+
+
+def test_payment_url_is_built_on_the_configured_base_not_the_host_header(api, place, app, monkeypatch):
+    monkeypatch.setitem(app.config, "EXTERNAL_BASE_URL", "https://shop.example/")
+    token = api.register("13911113333")
+    address_id = new_address(api, token, place)
+    api.put(f"/cart/items/{place.product_id}", {"quantity": 1}, token=token)
+    window = _feasible(api.post("/quote", {"address_id": address_id}, token=token).get_json())
+    body = {"address_id": address_id, "window": window, "payment_method": "online", "idempotency_key": _key()}
+    placed = api.post("/orders", body, token=token, headers={"Host": "evil.example"})
+    assert placed.status_code == 201
+    assert placed.get_json()["payment_url"].startswith("https://shop.example/pay/sandbox/")

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.conftest import login
+from tests.conftest import csrf_token, login
 
 PAGES = ["/", "/login", "/register", "/categories", "/cart/", "/search?q=tea", "/nope"]
 
@@ -41,7 +41,7 @@ def test_unknown_language_code_is_a_clear_400_in_the_page_language(client):
 def test_signed_in_user_keeps_their_language(app, client, make_user):
     make_user(mobile="13811112222")
     login(client, "13811112222")
-    client.get("/lang/en")
+    client.post("/lang/en", data={"csrf_token": csrf_token(client, "/account")})
     other = app.test_client()
     login(other, "13811112222")
     assert '<html lang="en">' in other.get("/account").get_data(as_text=True)

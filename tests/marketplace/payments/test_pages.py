@@ -161,7 +161,7 @@ def live_server(app, monkeypatch):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    monkeypatch.setitem(app.config, "SERVER_NAME", f"127.0.0.1:{server.server_port}")
+    monkeypatch.setitem(app.config, "EXTERNAL_BASE_URL", f"http://127.0.0.1:{server.server_port}")
     monkeypatch.setitem(app.config, "PAYMENT_SANDBOX_DELIVERY", "http")
     yield server
     server.shutdown()
@@ -183,3 +183,25 @@ def test_notification_travels_server_to_server_over_http(app, pending_order, liv
     with app.app_context():
         [row] = db.session.scalars(sa.select(PaymentCallback)).all()
         assert (row.signature_valid, row.outcome) == (True, "paid")
+
+
+def test_the_notification_goes_to_the_configured_base_whatever_the_host_header(app, pending_order, monkeypatch):
+    from marketplace.payments import sandbox
+
+    monkeypatch.setitem(app.config, "PAYMENT_SANDBOX_DELIVERY", "http")
+    monkeypatch.setitem(app.config, "EXTERNAL_BASE_URL", "https://shop.example")
+    sent: list[str] = []
+    done = threading.Event()
+
+    def record(url, body, signature):
+        sent.append(url)
+        done.set()
+
+    monkeypatch.setattr(sandbox, "post_notification", record)
+    client = app.test_client()
+    client.environ_base["HTTP_HOST"] = "evil.example"  # every request of this visit names another host
+    sign_in(client)
+    html = client.get(f"/pay/sandbox/{pending_order.provider_ref}").get_data(as_text=True)
+    client.post(f"/pay/sandbox/{pending_order.provider_ref}/pay", data={"csrf_token": page_token(html)})
+    assert done.wait(10)
+    assert sent == ["https://shop.example/pay/callback"]
