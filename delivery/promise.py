@@ -73,6 +73,16 @@ def latest_departure(st: RouteState) -> int | None:
     return latest
 
 
+def loaded_at_depot(problem: Problem, refs: Sequence[StopRef]) -> tuple[str, ...]:
+    """The orders of a route whose goods a van loads at its depot before it leaves."""
+    orders = problem.order_by_id
+    return tuple(
+        r.order_id
+        for r in refs
+        if r.role == Role.DELIVERY and orders[r.order_id].kind is OrderKind.DELIVERY
+    )
+
+
 def _leave(st: RouteState, keep_slack: int, earliest: int) -> int | None:
     """When a van at its depot with this route leaves: ``keep_slack`` before its latest
     departure, not before ``earliest`` (None: it has no route, or no start keeps it)."""
@@ -169,9 +179,11 @@ class PromiseIndex:
         for k, v in enumerate(vehicles):
             if v.departed or v.start_time >= now:
                 continue
-            leave = _leave(self.states[k], keep_slack, v.start_time)
-            if leave is not None and leave < now:
-                vehicles[k] = replace(v, available_from=leave, departed=True)
+            st = self.states[k]
+            leave = _leave(st, keep_slack, v.start_time)
+            if leave is not None and leave < now:  # it left with the depot goods of its route
+                vehicles[k] = replace(v, available_from=leave, departed=True,
+                                      onboard=(*v.onboard, *loaded_at_depot(self.problem, st.refs)))
             else:
                 vehicles[k] = replace(v, available_from=now)
         retimed = [k for k, v in enumerate(vehicles) if v is not self.problem.vehicles[k]]

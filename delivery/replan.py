@@ -118,11 +118,17 @@ def merge(problem: Problem, plan: Plan, *, remove: Iterable[str] = (), add: Sequ
     nowhere on time: the caller keeps the plan that already holds it."""
     gone = set(remove)
     known = {loc.id for loc in problem.locations}
+    new_locations = {loc.id: loc for loc in locations if loc.id not in known}  # (once each)
     problem = replace(
         problem,
-        locations=(*problem.locations, *(loc for loc in locations if loc.id not in known)),
+        locations=(*problem.locations, *new_locations.values()),
         orders=tuple(o for o in problem.orders if o.id not in gone) + tuple(
             o for o in add if o.id not in problem.order_by_id),
+        vehicles=tuple(  # an order gone from a van under way is no longer on board either
+            replace(v, onboard=tuple(o for o in v.onboard if o not in gone),
+                    locked_stops=tuple(r for r in v.locked_stops if r.order_id not in gone))
+            if gone & {*v.onboard, *(r.order_id for r in v.locked_stops)} else v
+            for v in problem.vehicles),
     )
     routes = {vid: [r for r in refs if r.order_id not in gone] for vid, refs in routes_of(plan).items()}
     routes, left = insert(problem, routes, [o.id for o in add])

@@ -142,15 +142,27 @@ def _state(warehouse_id: int, version_read: Versions | None = None, placing: int
         raise PromiseBroken(_infeasible(window_classes(), utcnow(), "no_plan"))
     if plan_id is None:  # no plan yet: make a quick one now (the scheduler refines it), quote on it
         services.plan_warehouse(warehouse_id, seconds=ON_DEMAND_PLAN_SECONDS, trigger=PlanTrigger.SCHEDULE)
-        version, plan_id = _version(warehouse_id)[0], services.active_plan_id(warehouse_id)
+        (version, reset), plan_id = _version(warehouse_id), services.active_plan_id(warehouse_id)
         assert plan_id is not None
     ctx = services.build_problem(warehouse_id, exclude=placing)
+    if _raced(warehouse_id, version, reset):  # open orders and routes read across a change: read again
+        version, reset = _version(warehouse_id)
+        ctx = services.build_problem(warehouse_id, exclude=placing)
     index = dpromise.PromiseIndex.from_routes(ctx.problem, ctx.routes)
     routed = {visit.order_id for route in index.plan.routes for visit in route.stops}
     unrouted = frozenset(o.id for o in ctx.problem.orders if not o.optional and o.id not in routed)
     state = _State(version, ctx.plan_id or plan_id, ctx, index, unrouted)
     _cache[warehouse_id] = state
     return state
+
+
+def _raced(warehouse_id: int, version: int, reset: int) -> bool:
+    """Whether the warehouse's plan or open orders changed while a state was being built (its
+    reads are separate statements: an order cancelled between them would look unrouted).
+    Never under the warehouse's lock, where nothing else can change them."""
+    if g.get("promise_locked") is not None:
+        return False
+    return _version(warehouse_id) != (version, reset)
 
 
 def _caught_up(cached: _State, version: int) -> _State | None:

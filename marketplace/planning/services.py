@@ -148,8 +148,9 @@ def order_tasks(ctx: ProblemContext, warehouse_id: int | None = None, ids: list[
             continue
         # Goods held only at a cooperative: picked up there, delivered on the same vehicle.
         # (An order drawing on two cooperatives is planned from one of them: a limitation.)
-        places.append(site_location(ctx, farms[row.farm_id]))
-        pickup = places[-1].id
+        pickup = f"L{row.farm_id}"
+        if pickup not in ctx.locations:  # (each cooperative's place once)
+            places.append(site_location(ctx, farms[row.farm_id]))
         ctx.pickups[key] = pickup
         tasks.append(dm.Order(id=key, delivery=address, kind=dm.OrderKind.PICKUP_DELIVERY, pickup=pickup,
                               pickup_service=PICKUP_SERVICE_S, ready=ctx.now, **common))
@@ -340,6 +341,12 @@ def build_problem(warehouse_id: int, now: datetime | None = None, exclude: int |
     ctx.plan_id = active_plan_id(warehouse.id)
     if ctx.plan_id is not None:
         ctx.routes = stored_routes(ctx, ctx.plan_id)
+        # a pickup not yet planned is made from now on; one on a route keeps its planned time
+        # (on a van under way it may lie in the past: the van went on as planned)
+        routed = {ref.order_id for refs in ctx.routes.values() for ref in refs}
+        ctx.problem = replace(ctx.problem, orders=tuple(
+            replace(o, ready=0) if o.id in routed and o.kind == dm.OrderKind.PICKUP_DELIVERY else o
+            for o in ctx.problem.orders))
         _send_off(ctx)
     return ctx
 
@@ -362,13 +369,11 @@ def _send_off(ctx: ProblemContext) -> None:
     ctx.departed = dpromise.departures(ctx.problem, ctx.routes, ctx.now, keep_slack_s(), ctx.route_starts)
     if not ctx.departed:
         return
-    orders = ctx.problem.order_by_id
     vehicles = []
     for vehicle in ctx.problem.vehicles:
         left = ctx.departed.get(vehicle.id)
         if left is not None:
-            loaded = tuple(ref.order_id for ref in ctx.routes.get(vehicle.id, ())
-                           if ref.role == dm.Role.DELIVERY and orders[ref.order_id].kind == dm.OrderKind.DELIVERY)
+            loaded = dpromise.loaded_at_depot(ctx.problem, ctx.routes.get(vehicle.id, ()))
             vehicle = replace(vehicle, available_from=left, departed=True, onboard=(*vehicle.onboard, *loaded))
         vehicles.append(vehicle)
     ctx.problem = replace(ctx.problem, vehicles=tuple(vehicles))
