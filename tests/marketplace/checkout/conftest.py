@@ -79,3 +79,16 @@ def hold_only_at_cooperative(product_id: int, farm_id: int, on_hand: int = 5) ->
         db.session.add(held)
     held.on_hand = on_hand
     db.session.commit()
+
+
+def travel_factor_row(zone_id: int):
+    """The zone's learned travel-factor parameter row (added at 1.0 when the zone has none yet)."""
+    from marketplace.models import LogisticsParameter
+
+    row = db.session.scalar(sa.select(LogisticsParameter).where(
+        LogisticsParameter.scope == "zone", LogisticsParameter.scope_id == zone_id,
+        LogisticsParameter.key == "travel_factor"))
+    if row is None:
+        row = LogisticsParameter(scope="zone", scope_id=zone_id, key="travel_factor", value=1.0)
+        db.session.add(row)
+    return row

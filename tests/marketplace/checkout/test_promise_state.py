@@ -15,7 +15,7 @@ from marketplace.orders import services as orders
 from marketplace.planning import promise
 from marketplace.planning import services as planning
 
-from .conftest import Shop, hold_only_at_cooperative, make_shop, place_offered
+from .conftest import Shop, hold_only_at_cooperative, make_shop, place_offered, travel_factor_row
 
 WINDOWS = ["18h", "12h", "6h", "18h", "12h", "18h"]
 
@@ -122,18 +122,13 @@ def test_a_refused_order_leaves_the_version_and_the_cache_alone(app, shop):
 def test_every_input_of_a_quote_invalidates_the_cached_state(app, shop):
     """A zone's travel factor, a vehicle's shift or capacity, a window class: changing any of
     them (through the ORM, or in bulk) makes every process rebuild its quoting state."""
-    from marketplace.models import Address, LogisticsParameter, Vehicle, Village
+    from marketplace.models import Address, Vehicle, Village
 
     with app.app_context():
         zone_id = db.session.get(Village, db.session.get(Address, shop.address_id).village_id).zone_id
         promise.prepare(shop.warehouse_id)
         before = promise._cache[shop.warehouse_id]
-        factor = db.session.scalar(sa.select(LogisticsParameter).where(
-            LogisticsParameter.scope == "zone", LogisticsParameter.scope_id == zone_id,
-            LogisticsParameter.key == "travel_factor"))
-        if factor is None:
-            factor = LogisticsParameter(scope="zone", scope_id=zone_id, key="travel_factor", value=1.0)
-            db.session.add(factor)
+        factor = travel_factor_row(zone_id)
         factor.value = 3.0
         db.session.commit()
         promise.prepare(shop.warehouse_id)

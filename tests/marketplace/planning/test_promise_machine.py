@@ -60,7 +60,6 @@ from marketplace.models import (
     Alert,
     Location,
     LocationKind,
-    LogisticsParameter,
     Order,
     OrderLine,
     Payment,
@@ -79,6 +78,8 @@ from marketplace.orders import services as orders
 from marketplace.payments import sandbox
 from marketplace.payments import services as payments
 from marketplace.planning import services as planning
+
+from ..checkout.conftest import travel_factor_row
 
 OPEN = ("pending_payment", "confirmed", "dispatched")
 WINDOWS = ("2h", "6h", "12h", "18h")
@@ -514,12 +515,7 @@ class PromiseMachine(RuleBasedStateMachine):
         factor = round(1.0 + 0.05 * twentieths, 2)
         zone_id = self.world.zones[which % len(self.world.zones)]
         with self.session("change_travel_factor"):
-            row = db.session.scalar(sa.select(LogisticsParameter).where(
-                LogisticsParameter.scope == "zone", LogisticsParameter.scope_id == zone_id,
-                LogisticsParameter.key == "travel_factor"))
-            if row is None:
-                row = LogisticsParameter(scope="zone", scope_id=zone_id, key="travel_factor", value=1.0)
-                db.session.add(row)
+            row = travel_factor_row(zone_id)
             raised = factor > float(row.value)
             self.factor_raised |= raised
             row.value = factor
