@@ -47,6 +47,7 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
         app.config.from_object(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config_module.instance_secret_key()
+    _https_settings(app)
 
     from . import logs
 
@@ -84,6 +85,19 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
 
     pagecache.init_app(app)
     return app
+
+
+def _https_settings(app: Flask) -> None:
+    """A deployment reached over HTTPS (its EXTERNAL_BASE_URL says so) gets secure cookies, and
+    the X-Forwarded-* headers of its PROXY_COUNT reverse proxies are believed (ProxyFix)."""
+    https = app.config.setdefault("HTTPS", app.config["EXTERNAL_BASE_URL"].startswith("https://"))
+    if https:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
 
 #: sent with every response. No script-src policy: templates still carry inline on* handlers

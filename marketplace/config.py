@@ -76,6 +76,8 @@ class Config:
     EXTERNAL_BASE_URL = os.environ.get("EXTERNAL_BASE_URL", "http://127.0.0.1:5000")
     #: Host headers accepted (comma-separated, e.g. "shop.example,.shop.example"); unset: any
     TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
+    #: reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (0: none)
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     LOG_JSON = _flag("LOG_JSON", True)
     TESTING = False

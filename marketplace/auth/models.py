@@ -19,6 +19,7 @@ class Role(enum.StrEnum):
     COOP_HEAD = "coop_head"
     DISPATCHER = "dispatcher"
     COMPLAINT_STAFF = "complaint_staff"
+    DRIVER = "driver"
     OPERATOR = "operator"
 
 

@@ -132,6 +132,7 @@ def home_for_role():
         Role.DISPATCHER: "dispatch.index",
         Role.COMPLAINT_STAFF: "complaints.index",
         Role.OPERATOR: "admin.index",
+        Role.DRIVER: "auth.account",  # the driver's route page comes with the dispatch console
     }[current_user.role]
     return redirect(url_for(target))
 
