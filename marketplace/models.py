@@ -2,7 +2,7 @@
 # ruff: noqa: F401
 
 from .admin.models import AuditLog
-from .auth.models import ApiToken, Role, User
+from .auth.models import ApiToken, LoginSession, Role, SmsMessage, User, VerificationCode
 from .cart.models import Cart, CartItem
 from .catalog.models import Batch, Category, CertificationType, Product, ProductStatus
 from .complaints.models import Complaint, ComplaintCategory, ComplaintEvent, ComplaintStatus

@@ -67,3 +67,49 @@ class ApiToken(TimestampMixin, db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user = relationship(User)
+
+
+class LoginSession(TimestampMixin, db.Model):
+    """One sign-in on one device. The session and remember-me cookies carry its random key (only
+    the key's SHA-256 is stored); signing out revokes it, a password change revokes all others,
+    so a copied or stolen cookie stops working."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(default=False)
+    user_agent: Mapped[str] = mapped_column(sa.String(120), default="")
+    ip: Mapped[str] = mapped_column(sa.String(45), default="")
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship(User)
+
+
+class VerificationCode(TimestampMixin, db.Model):
+    """A one-time code sent by SMS to prove a mobile number (registration, password reset).
+    Only its SHA-256 is stored; it expires, allows a few attempts and is used once."""
+
+    __tablename__ = "verification_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mobile: Mapped[str] = mapped_column(sa.String(11), index=True)
+    purpose: Mapped[str] = mapped_column(sa.String(16))
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SmsMessage(TimestampMixin, db.Model):
+    """The sandbox SMS gateway's outbox: what would have been sent to a phone (the demo and the
+    tests read codes from here; a real gateway is plugged in at marketplace.auth.sms)."""
+
+    __tablename__ = "sms_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mobile: Mapped[str] = mapped_column(sa.String(11), index=True)
+    body: Mapped[str] = mapped_column(sa.String(255))
