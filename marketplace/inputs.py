@@ -116,3 +116,15 @@ def external_url(path: str) -> str:
     """An absolute URL of one of our paths for use outside the app (a callback, a link in an API
     answer), built on EXTERNAL_BASE_URL, never on the request's Host header."""
     return current_app.config["EXTERNAL_BASE_URL"].rstrip("/") + "/" + path.lstrip("/")
+
+
+def same_origin_post() -> bool:
+    """Whether this request's ``Origin`` is our own (EXTERNAL_BASE_URL's scheme, host and port).
+    Browsers send it with every form post; a page on another site cannot fake it."""
+    from urllib.parse import urlsplit
+
+    from flask import request
+
+    origin = request.headers.get("Origin", "")
+    ours = urlsplit(current_app.config["EXTERNAL_BASE_URL"])
+    return bool(origin) and origin.rstrip("/") == f"{ours.scheme}://{ours.netloc}"

@@ -43,6 +43,13 @@ class User(UserMixin, TimestampMixin, db.Model):
     def is_active(self) -> bool:  # flask-login
         return self.active
 
+    #: the random key of the sign-in this object was loaded for (see services.open_session)
+    login_key = None
+    login_session_id = None
+
+    def get_id(self) -> str:  # flask-login: what the session and remember-me cookies carry
+        return f"{self.id}:{self.login_key}" if self.login_key else str(self.id)
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 

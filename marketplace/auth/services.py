@@ -16,7 +16,7 @@ from ..columns import utcnow
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..inputs import is_mobile
-from .models import ApiToken, Role, User
+from .models import ApiToken, LoginSession, Role, User
 
 COMMON_PASSWORDS = frozenset(
     {"12345678", "123456789", "password", "password1", "qwerty123", "11111111", "88888888",
@@ -84,13 +84,72 @@ def authenticate(mobile: str, password: str) -> User:
 
 
 def change_password(user: User, current: str, new: str) -> None:
+    """A new password; every other sign-in and every API token of the account stop working."""
     if not user.check_password(current):
         raise InvalidCredentials(_l("The current password is wrong."), field="current")
     problem = password_problem(new)
     if problem:
         raise ValidationFailed(problem, field="password")
     user.set_password(new)
+    sign_out_elsewhere(user, keep=getattr(user, "login_session_id", None))
+
+
+def sign_out_elsewhere(user: User, keep: int | None = None) -> int:
+    """Revoke the account's sign-ins (all but ``keep``) and its API tokens; how many sign-ins."""
+    now = utcnow()
+    revoked = db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None),
+               LoginSession.id != (keep or 0))
+        .values(revoked_at=now)
+    ).rowcount
+    db.session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+    )
     db.session.commit()
+    return revoked
+
+
+# --- sign-in sessions ----------------------------------------------------------------------------
+
+#: a sign-in's last use is written at most this often (no write on every request)
+SEEN_EVERY = timedelta(minutes=5)
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def open_session(user: User, *, remember: bool, user_agent: str = "", ip: str = "") -> None:
+    """Record a new sign-in of ``user`` on one device. flask-login then stores ``user.get_id()``
+    ("<user id>:<key>") in the session and remember-me cookies; the key is never stored."""
+    raw = secrets.token_urlsafe(24)
+    lifetime = current_app.config["REMEMBER_COOKIE_DURATION" if remember else "PERMANENT_SESSION_LIFETIME"]
+    now = utcnow()
+    row = LoginSession(user_id=user.id, key_hash=_digest(raw), remember=remember,
+                       user_agent="".join(ch for ch in user_agent if ch.isprintable())[:120],
+                       ip=(ip or "")[:45], last_seen_at=now, expires_at=now + lifetime)
+    db.session.add(row)
+    db.session.commit()
+    user.login_key, user.login_session_id = raw, row.id
+
+
+def close_session(user: User) -> None:
+    """Sign-out: this device's sign-in stops working, also in a copy of its cookies."""
+    session_id = getattr(user, "login_session_id", None)
+    if session_id is not None:
+        db.session.execute(update(LoginSession).where(LoginSession.id == session_id,
+                                                      LoginSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+        db.session.commit()
+
+
+def active_sessions(user: User) -> list[LoginSession]:
+    now = utcnow()
+    return list(db.session.scalars(
+        select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None),
+                                   LoginSession.expires_at > now)
+        .order_by(LoginSession.last_seen_at.desc(), LoginSession.id.desc())
+    ))
 
 
 def set_locale(user: User, locale: str) -> None:
@@ -99,9 +158,23 @@ def set_locale(user: User, locale: str) -> None:
 
 
 def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+    """flask-login's loader: the user of a live sign-in ("<user id>:<key>"), else nobody (a
+    revoked or expired sign-in, a cookie from before sign-ins were recorded, a disabled account)."""
+    uid, _, raw = (user_id or "").partition(":")
+    if not uid.isdigit() or not raw or len(raw) > 64:
         return None
-    return db.session.get(User, int(user_id))
+    row = db.session.scalar(select(LoginSession).where(LoginSession.key_hash == _digest(raw)))
+    now = utcnow()
+    if row is None or str(row.user_id) != uid or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    user = row.user
+    if not user.active:
+        return None
+    if row.last_seen_at is None or row.last_seen_at <= now - SEEN_EVERY:
+        row.last_seen_at = now
+        db.session.commit()
+    user.login_key, user.login_session_id = raw, row.id
+    return user
 
 
 def issue_token(user: User, name: str) -> str:

@@ -42,6 +42,15 @@ def _safe_next(target: str | None) -> str:
     return safe_next(target, url_for("auth.home_for_role"))
 
 
+def _sign_in(user, remember: bool = False) -> None:
+    """A recorded sign-in on this device (revocable), then flask-login's cookies, then the
+    guest cart joins the account's."""
+    services.open_session(user, remember=remember, user_agent=request.user_agent.string,
+                          ip=request.remote_addr or "")
+    login_user(user, remember=remember)
+    cart_services.merge_session_cart_into(user.id)
+
+
 def _apply_field_error(form, error: DomainError) -> None:
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
@@ -65,8 +74,7 @@ def register():
             _apply_field_error(form, error)
             status = error.status
         else:
-            login_user(user)
-            cart_services.merge_session_cart_into(user.id)
+            _sign_in(user)
             flash(_("Welcome to Shanhuo! Your account is ready."), "success")
             return redirect(_safe_next(request.args.get("next")))
     elif form.errors:
@@ -86,8 +94,7 @@ def login():
         except DomainError as error:
             flash(error.message, "error")
             return render_template("auth/login.html", form=form), error.status
-        login_user(user, remember=form.remember.data)
-        cart_services.merge_session_cart_into(user.id)
+        _sign_in(user, remember=bool(form.remember.data))
         if user.locale and "lang" not in session:
             session["lang"] = user.locale
         return redirect(_safe_next(request.args.get("next")))
@@ -96,6 +103,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        services.close_session(current_user)
     logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("catalog.home"))
@@ -104,7 +113,15 @@ def logout():
 @bp.get("/account")
 @login_required
 def account():
-    return render_template("auth/account.html")
+    return render_template("auth/account.html", sessions=services.active_sessions(current_user))
+
+
+@bp.post("/account/sessions/sign-out-others")
+@login_required
+def sign_out_elsewhere():
+    count = services.sign_out_elsewhere(current_user, keep=current_user.login_session_id)
+    flash(_("Signed out of %(count)d other devices; your API tokens no longer work.", count=count), "success")
+    return redirect(url_for("auth.account"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

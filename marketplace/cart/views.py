@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..auth.models import Role
-from ..errors import DomainError, NotFound
+from ..errors import DomainError, NotAllowed, NotFound
 from ..extensions import csrf
 from ..geo import services as geo
-from ..inputs import parse_id, safe_next
+from ..inputs import parse_id, safe_next, same_origin_post
 from . import services
 
 bp = Blueprint("cart", __name__, url_prefix="/cart", template_folder="templates")
+
+
+class CrossSitePost(NotAllowed):
+    code = "cross_site"
+    default_message = _l("This form was sent from another site. Open the product page here and add it again.")
 
 
 @bp.app_context_processor
@@ -45,11 +51,14 @@ def index():
 @bp.post("/add")
 @csrf.exempt
 def add():
-    # A request without any cookie carries no session or sign-in for a forged request to
-    # abuse (it starts a new guest cart), so the product page's token-less form for such
-    # visitors is accepted; with a cookie the usual CSRF token is required.
+    # The product page a cookie-less visitor gets (from the page cache) has no CSRF token, so a
+    # cookie-less post is accepted, but only from our own pages (its Origin is ours): a signed-in
+    # browser sends no cookie with another site's post either, and answering it with a guest
+    # session would sign that user out. With a cookie the usual CSRF token is required.
     if request.cookies:
         csrf.protect()
+    elif not same_origin_post():
+        raise CrossSitePost()
     try:
         product_id = parse_id(request.form.get("product_id", ""))
         quantity = services.parse_quantity(request.form.get("quantity", "1"))

@@ -174,3 +174,15 @@ def test_every_response_carries_the_security_headers(client, path):
     assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("origin", [None, "https://evil.example", "null", "http://localhost.evil.example"])
+def test_a_cross_site_cart_post_neither_adds_nor_signs_the_user_out(app, seeded, make_user, origin):
+    """Defect 3: a signed-in browser sends no (SameSite=Lax) cookie with another site's post; the
+    cookie-less post used to be answered with a new guest session, which replaced the sign-in."""
+    anon = app.test_client(use_cookies=False)
+    headers = {"Origin": origin} if origin else {}
+    response = anon.post("/cart/add", data={"product_id": _product_id(app), "quantity": "5"}, headers=headers)
+    assert response.status_code == 403
+    assert "Set-Cookie" not in response.headers  # the browser's sign-in cookie stays
+    assert "另一个网站" in response.get_data(as_text=True)

@@ -93,7 +93,8 @@ def test_token_less_add_to_cart_works_only_without_cookies(app, seeded, cached_a
     anon = app.test_client(use_cookies=False)
     page = anon.get(f"/p/{product.id}").get_data(as_text=True)
     assert 'name="csrf_token"' not in page
-    added = anon.post("/cart/add", data={"product_id": product.id, "quantity": "1"})
+    added = anon.post("/cart/add", data={"product_id": product.id, "quantity": "1"},
+                      headers={"Origin": "http://localhost"})  # our own page's form
     assert added.status_code == 302
     cookie = added.headers["Set-Cookie"].split(";")[0]  # the new guest session with the cart
     forged = anon.post(
