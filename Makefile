@@ -29,7 +29,7 @@ demo: install
 	@$(BIN)/flask demo-accounts
 	@echo
 	@echo "Shanhuo is running at http://127.0.0.1:5000  (Ctrl-C to stop)"
-	SCHEDULER_ENABLED=1 $(BIN)/flask run --host 127.0.0.1 --port 5000 --no-reload
+	SCHEDULER_ENABLED=1 SMS_SANDBOX_INBOX=1 $(BIN)/flask run --host 127.0.0.1 --port 5000 --no-reload
 
 # Debian packages for the browser tests (Chinese and emoji fonts), installed when missing (as root).
 system-deps:

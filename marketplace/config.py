@@ -68,10 +68,25 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    #: registration and password reset (codes asked for, codes tried), per client address
+    REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "10 per minute;40 per hour")
+    #: password changes, per account
+    PASSWORD_RATE_LIMIT = os.environ.get("PASSWORD_RATE_LIMIT", "5 per minute;20 per hour")
+    #: quotes (the checkout page, the API), per client address
+    QUOTE_RATE_LIMIT = os.environ.get("QUOTE_RATE_LIMIT", "60 per minute")
+    #: text messages: "sandbox" writes them to the sms_outbox table; SMS_SANDBOX_INBOX shows that
+    #: outbox at /sandbox/sms (the demo turns it on; never on a real deployment)
+    SMS_BACKEND = os.environ.get("SMS_BACKEND", "sandbox")
+    SMS_SANDBOX_INBOX = _flag("SMS_SANDBOX_INBOX", False)
     # Shared secret of the sandbox payment provider; when unset, payments derives one from
     # SECRET_KEY at start-up (never a constant in the code).
     PAYMENT_SANDBOX_SECRET = os.environ.get("PAYMENT_SANDBOX_SECRET") or None
     PAYMENT_TIMEOUT_MINUTES = int(os.environ.get("PAYMENT_TIMEOUT_MINUTES", "15"))
+    #: per consumer: orders awaiting online payment, and units of one product across them
+    UNPAID_ORDERS_MAX = int(os.environ.get("UNPAID_ORDERS_MAX", "3"))
+    UNPAID_UNITS_MAX = int(os.environ.get("UNPAID_UNITS_MAX", "20"))
+    #: POST /pay/callback per remote address (the provider posts once per payment)
+    CALLBACK_RATE_LIMIT = os.environ.get("CALLBACK_RATE_LIMIT", "60 per minute")
     #: where the app is reached from outside: every link or callback that leaves the app (the
     #: payment notification, payment_url in the API) is built on it, never on the Host header
     EXTERNAL_BASE_URL = os.environ.get("EXTERNAL_BASE_URL", "http://127.0.0.1:5000")

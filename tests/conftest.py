@@ -244,6 +244,27 @@ def login(client: FlaskClient, mobile: str, password: str = PASSWORD):
     return client.post("/login", data={"mobile": mobile, "password": password, "csrf_token": token})
 
 
+def texted_code(app: Flask, mobile: str) -> str | None:
+    """The code in the newest text message the sandbox SMS gateway sent to ``mobile``."""
+    from marketplace.models import SmsMessage
+
+    with app.app_context():
+        body = db.session.scalar(sa.select(SmsMessage.body).where(SmsMessage.mobile == mobile)
+                                 .order_by(SmsMessage.id.desc()).limit(1))
+        db.session.remove()
+    match = re.search(r"\b(\d{6})\b", body or "")
+    return match.group(1) if match else None
+
+
+def register(app: Flask, client: FlaskClient, mobile: str, password: str = PASSWORD, name: str = "",
+             confirm: str | None = None):
+    """Register through the two HTML steps: ask for a code, then post it with the password."""
+    client.post("/register/code", data={"send-mobile": mobile, "send-csrf_token": csrf_token(client)})
+    return client.post("/register", data={
+        "mobile": mobile, "code": texted_code(app, mobile) or "000000", "name": name, "password": password,
+        "confirm": password if confirm is None else confirm, "csrf_token": csrf_token(client)})
+
+
 class Snapshots:
     """Seeding the demo county takes seconds; restoring a copy of a seeded database takes a
     fraction of that. SQLite: a copy of the file. PostgreSQL: a template database."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
 from ..inputs import mobile_validator
 from .services import password_problem
@@ -28,8 +28,22 @@ mobile_field = StringField(
 )
 
 
+code_field = StringField(
+    _l("Code from the text message"),
+    validators=[DataRequired(_l("Enter the 6-digit code we texted you.")),
+                Regexp(r"^[0-9]{6}$", message=_l("Enter the 6-digit code we texted you."))],
+    filters=[lambda value: value.strip() if value else value],
+    render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6},
+)
+
+
+class RequestCodeForm(FlaskForm):
+    mobile = mobile_field
+
+
 class RegisterForm(FlaskForm):
     mobile = mobile_field
+    code = code_field
     name = StringField(
         _l("Name"),
         validators=[Length(max=64, message=_l("At most 64 characters."))],
@@ -64,6 +78,21 @@ class ChangePasswordForm(FlaskForm):
         validators=[DataRequired(_l("Please enter your current password."))],
         render_kw={"autocomplete": "current-password"},
     )
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(_l("Please choose a password.")), _strong_password],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat new password"),
+        validators=[EqualTo("password", message=_l("The two passwords do not match."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    mobile = mobile_field
+    code = code_field
     password = PasswordField(
         _l("New password"),
         validators=[DataRequired(_l("Please choose a password.")), _strong_password],

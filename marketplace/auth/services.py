@@ -16,7 +16,8 @@ from ..columns import utcnow
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..inputs import is_mobile
-from .models import ApiToken, LoginSession, Role, User
+from . import sms
+from .models import ApiToken, LoginSession, Role, User, VerificationCode
 
 COMMON_PASSWORDS = frozenset(
     {"12345678", "123456789", "password", "password1", "qwerty123", "11111111", "88888888",
@@ -66,6 +67,103 @@ def register_consumer(mobile: str, password: str, name: str = "", locale: str | 
     except IntegrityError:  # a concurrent registration of the same number won the race
         db.session.rollback()
         raise Conflict(_l("This mobile number is already registered. Please sign in."), field="mobile") from None
+    return user
+
+
+# --- one-time codes by SMS: registration and password reset, revealing no account -----------------
+
+REGISTER, RESET = "register", "reset"
+CODE_LIFETIME = timedelta(minutes=10)
+CODE_ATTEMPTS = 5
+#: one code per number this often, and at most CODES_PER_HOUR an hour (an SMS costs money)
+CODE_COOLDOWN = timedelta(seconds=60)
+CODES_PER_HOUR = 5
+
+
+class CodeRefused(ValidationFailed):
+    code = "invalid_code"
+    default_message = _l("The code is wrong or has expired. Ask for a new one.")
+
+
+class TooManyCodes(ValidationFailed):
+    code = "too_many_codes"
+    status = 429
+    default_message = _l("A code was sent to this number a moment ago. Wait a minute before asking again.")
+
+
+def masked(mobile: str) -> str:
+    return mobile[:3] + "****" + mobile[-4:]
+
+
+def request_code(mobile: str, purpose: str) -> None:
+    """Text a one-time code to ``mobile``. The answer is the same whether or not the number has an
+    account: for registration, a number that has one gets a reminder to sign in instead of a code;
+    for a reset, a number without one gets nothing. Only the phone's owner learns which."""
+    mobile = normalize_mobile(mobile)
+    now = utcnow()
+    recent = list(db.session.scalars(
+        select(VerificationCode.created_at).where(VerificationCode.mobile == mobile,
+                                                  VerificationCode.created_at > now - timedelta(hours=1))
+    ))
+    if any(at > now - CODE_COOLDOWN for at in recent) or len(recent) >= CODES_PER_HOUR:
+        raise TooManyCodes(field="mobile")
+    exists = db.session.scalar(select(User.id).where(User.mobile == mobile)) is not None
+    raw = f"{secrets.randbelow(10**6):06d}"
+    # The row is written either way, so the cooldown (and the timing) do not tell the two apart.
+    db.session.add(VerificationCode(mobile=mobile, purpose=purpose, code_hash=_digest(f"{mobile}:{raw}"),
+                                    expires_at=now + CODE_LIFETIME,
+                                    used_at=None if exists == (purpose == RESET) else now))
+    if purpose == REGISTER and exists:
+        sms.send(mobile, str(_l("[Shanhuo] This number already has an account. Sign in, or reset the "
+                                "password if you forgot it.")))
+    elif purpose == REGISTER or exists:
+        sms.send(mobile, str(_l("[Shanhuo] Your code is %(code)s, valid for 10 minutes. Do not share it.",
+                                code=raw)))
+    db.session.commit()
+
+
+def _use_code(mobile: str, purpose: str, raw: str) -> None:
+    """Spend a valid code (one use, a few attempts); CodeRefused otherwise. The caller commits."""
+    raw = (raw or "").strip()
+    now = utcnow()
+    row = db.session.scalar(
+        select(VerificationCode)
+        .where(VerificationCode.mobile == mobile, VerificationCode.purpose == purpose,
+               VerificationCode.used_at.is_(None), VerificationCode.expires_at > now)
+        .order_by(VerificationCode.id.desc()).limit(1).with_for_update()
+    )
+    if row is None or row.attempts >= CODE_ATTEMPTS:
+        raise CodeRefused(field="code")
+    if not (len(raw) == 6 and raw.isascii() and raw.isdigit()
+            and secrets.compare_digest(row.code_hash, _digest(f"{mobile}:{raw}"))):
+        row.attempts += 1
+        db.session.commit()
+        raise CodeRefused(field="code")
+    row.used_at = now
+
+
+def register_with_code(mobile: str, code: str, password: str, name: str = "", locale: str | None = None) -> User:
+    """Registration proven by the code texted to the number (see :func:`request_code`)."""
+    mobile = normalize_mobile(mobile)
+    problem = password_problem(password)
+    if problem:
+        raise ValidationFailed(problem, field="password")
+    _use_code(mobile, REGISTER, code)
+    return register_consumer(mobile, password, name, locale)
+
+
+def reset_password(mobile: str, code: str, password: str) -> User:
+    """A new password proven by the code texted to the number; every sign-in and token ends."""
+    mobile = normalize_mobile(mobile)
+    problem = password_problem(password)
+    if problem:
+        raise ValidationFailed(problem, field="password")
+    _use_code(mobile, RESET, code)
+    user = db.session.scalar(select(User).where(User.mobile == mobile))
+    if user is None:  # a reset code exists only for an account's number
+        raise CodeRefused(field="code")
+    user.set_password(password)
+    sign_out_elsewhere(user)
     return user
 
 

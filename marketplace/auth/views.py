@@ -19,11 +19,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..cart import services as cart_services
-from ..errors import BadRequest, DomainError
+from ..errors import BadRequest, DomainError, NotFound
 from ..extensions import limiter, login_manager
 from ..inputs import safe_next
-from . import services
-from .forms import ChangePasswordForm, LoginForm, RegisterForm
+from . import services, sms
+from .forms import ChangePasswordForm, LoginForm, RegisterForm, RequestCodeForm, ResetPasswordForm
 from .models import Role
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -59,16 +59,64 @@ def _apply_field_error(form, error: DomainError) -> None:
         flash(error.message, "error")
 
 
+def _limit(key: str):
+    """A rate limit from configuration (POSTs only), per client address."""
+    return limiter.limit(lambda: current_app.config[key], methods=["POST"])
+
+
+def _per_account(key: str):
+    """A rate limit from configuration (POSTs only), per signed-in account."""
+    return limiter.limit(lambda: current_app.config[key], methods=["POST"],
+                         key_func=lambda: f"user:{current_user.get_id().partition(':')[0]}")
+
+
+@bp.post("/register/code")
+@_limit("REGISTER_RATE_LIMIT")
+def register_code():
+    """Step 1 of registration: text a code to the number (see services.request_code)."""
+    return _send_code(services.REGISTER, "auth.register",
+                      _("We sent a text message to %(mobile)s. Enter the code from it below."))
+
+
+def _code_form(**kwargs) -> RequestCodeForm:
+    """Step 1's form, on the same page as step 2's (its fields prefixed "send-")."""
+    form = RequestCodeForm(prefix="send", **kwargs)
+    if not form.mobile.data:
+        form.mobile.data = request.args.get("mobile", "")[:11]
+    return form
+
+
+def _send_code(purpose: str, endpoint: str, sent: str):
+    form = _code_form()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return redirect(url_for(endpoint, next=request.args.get("next")))
+    mobile = form.mobile.data
+    try:
+        services.request_code(mobile, purpose)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash(sent % {"mobile": services.masked(mobile)}, "info")
+    return redirect(url_for(endpoint, mobile=mobile, next=request.args.get("next")))
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@_limit("REGISTER_RATE_LIMIT")
 def register():
+    """Step 2 of registration: the code, a name and a password."""
     if current_user.is_authenticated:
         return redirect(url_for("auth.home_for_role"))
     form = RegisterForm()
     status = 200
+    if request.method == "GET" and request.args.get("mobile"):
+        form.mobile.data = request.args["mobile"][:11]
     if form.validate_on_submit():
         try:
-            user = services.register_consumer(
-                form.mobile.data, form.password.data, form.name.data, session.get("lang")
+            user = services.register_with_code(
+                form.mobile.data, form.code.data, form.password.data, form.name.data, session.get("lang")
             )
         except DomainError as error:
             _apply_field_error(form, error)
@@ -79,7 +127,44 @@ def register():
             return redirect(_safe_next(request.args.get("next")))
     elif form.errors:
         status = 422
-    return render_template("auth/register.html", form=form), status
+    return render_template("auth/register.html", form=form, code_form=_code_form(formdata=None)), status
+
+
+@bp.post("/password/code")
+@_limit("REGISTER_RATE_LIMIT")
+def reset_code():
+    return _send_code(services.RESET, "auth.reset_password",
+                      _("If %(mobile)s belongs to an account, a text message with a code is on its way."))
+
+
+@bp.route("/password/reset", methods=["GET", "POST"])
+@_limit("REGISTER_RATE_LIMIT")
+def reset_password():
+    """Forgotten password: a code texted to the account's number, then a new password."""
+    form = ResetPasswordForm()
+    status = 200
+    if request.method == "GET" and request.args.get("mobile"):
+        form.mobile.data = request.args["mobile"][:11]
+    if form.validate_on_submit():
+        try:
+            services.reset_password(form.mobile.data, form.code.data, form.password.data)
+        except DomainError as error:
+            _apply_field_error(form, error)
+            status = error.status
+        else:
+            flash(_("Your password has been reset. Sign in with the new one."), "success")
+            return redirect(url_for("auth.login"))
+    elif form.errors:
+        status = 422
+    return render_template("auth/reset.html", form=form, code_form=_code_form(formdata=None)), status
+
+
+@bp.get("/sandbox/sms")
+def sandbox_sms():
+    """The sandbox SMS gateway's outbox, for the demo only (SMS_SANDBOX_INBOX)."""
+    if not current_app.config.get("SMS_SANDBOX_INBOX"):
+        raise NotFound()
+    return render_template("auth/sandbox_sms.html", messages=sms.outbox())
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -126,6 +211,7 @@ def sign_out_elsewhere():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@_per_account("PASSWORD_RATE_LIMIT")
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():

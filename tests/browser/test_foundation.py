@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import User
+from tests.browser.accounts import fill_registration
 
 pytestmark = pytest.mark.browser
 
@@ -70,10 +71,8 @@ def test_register_sign_in_switch_language_with_screenshots(
     # Register through the header link and the form.
     page.locator("header a[href$='/register']").click()
     expect(page).to_have_url(re.compile(r"/register$"))
-    page.locator("input[name=mobile]").fill("13812345678")
-    page.locator("input[name=name]").fill("林小梅")
-    page.locator("input[name=password]").fill("Shan2026huo")
-    page.locator("input[name=confirm]").fill("Shan2026huo")
+    fill_registration(page, app, "13812345678", "Shan2026huo", "林小梅")
+    shot(page, screenshots, "register-code-zh.png")
     page.locator("form:has(input[name=confirm]) button[type=submit]").click()
     page.wait_for_load_state()
 
@@ -147,27 +146,29 @@ def test_bad_registration_shows_message_in_page_language(
     page.goto(site + "/register")
 
     def submit(mobile: str) -> None:
-        page.locator("input[name=mobile]").fill(mobile)
-        page.locator("input[name=password]").fill("Shan2026huo")
-        page.locator("input[name=confirm]").fill("Shan2026huo")
+        fill_registration(page, app, mobile, "Shan2026huo")
         page.locator("form:has(input[name=confirm]) button[type=submit]").click()
         page.wait_for_load_state()
 
-    # A number that is already registered.
+    # A number that is already registered: its phone gets a reminder, not a code, so the
+    # code is wrong, and the page says no more than that.
     submit(DEMO_CONSUMER)
-    expect(page).to_have_url(re.compile(r"/register$"))
+    expect(page).to_have_url(re.compile(r"/register"))
     error = page.locator(".field.has-error .field-error")
     expect(error).to_have_count(1)
+    expect(page.locator(".field.has-error input[name=code]")).to_be_visible()
     assert CJK.search(error.inner_text()), f"error not in Chinese: {error.inner_text()!r}"
     expect(page.locator("header a.who")).to_have_count(0)
     assert user_count(app, DEMO_CONSUMER) == 1
 
     # A malformed number.
-    submit("12345")
-    expect(page).to_have_url(re.compile(r"/register$"))
-    expect(error).to_have_count(1)
-    expect(page.locator(".field.has-error input[name=mobile]")).to_be_visible()
-    assert CJK.search(error.inner_text()), f"error not in Chinese: {error.inner_text()!r}"
+    page.goto(site + "/register")
+    page.locator("input[name='send-mobile']").fill("12345")
+    page.locator("form.code-step button[type=submit]").click()
+    page.wait_for_load_state()
+    flash = page.locator(".flash-error")
+    expect(flash).to_have_count(1)
+    assert CJK.search(flash.inner_text()), f"error not in Chinese: {flash.inner_text()!r}"
     assert_speaks_chinese(page)
     shot(page, screenshots, "register-error-zh.png")
     assert user_count(app, "12345") == 0
@@ -175,10 +176,11 @@ def test_bad_registration_shows_message_in_page_language(
     # The same mistake in English gets the English message.
     page.locator("header .lang-switch .lang:not(.current)", has_text="English").click()
     page.wait_for_load_state()
-    expect(page).to_have_url(re.compile(r"/register$"))
-    submit("12345")
+    page.locator("input[name='send-mobile']").fill("12345")
+    page.locator("form.code-step button[type=submit]").click()
+    page.wait_for_load_state()
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(error).to_contain_text("11-digit")
+    expect(page.locator(".flash-error")).to_contain_text("11-digit")
 
 
 AREAS = [

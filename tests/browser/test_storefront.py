@@ -21,6 +21,7 @@ from marketplace.models import Order, User
 pytestmark = pytest.mark.browser
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
+from tests.browser.accounts import register  # noqa: E402
 from tests.browser.conftest import PHONE  # noqa: E402
 
 # A shopper from the seeded order history: has a default address (the demo login 13957800001 has
@@ -46,17 +47,6 @@ def phone_shot(page: Page, directory: Path, name: str) -> None:
         page.screenshot(path=str(directory / name))
     finally:
         page.set_viewport_size(viewport)
-
-
-def register(page: Page, site: str, mobile: str, password: str, name: str) -> None:
-    page.goto(site + "/register")
-    page.locator("input[name=mobile]").fill(mobile)
-    page.locator("input[name=name]").fill(name)
-    page.locator("input[name=password]").fill(password)
-    page.locator("input[name=confirm]").fill(password)
-    page.locator("form:has(input[name=confirm]) button[type=submit]").click()
-    page.wait_for_load_state()
-    expect(page.locator("header form[action$='/logout'] button")).to_be_visible()
 
 
 def sign_in(page: Page, site: str, mobile: str, password: str) -> None:
@@ -153,7 +143,7 @@ def choose_first_enabled_window(page: Page) -> tuple[str, str, int]:
 def test_new_consumer_buys_bamboo_shoots_with_a_guaranteed_window(
     page: Page, site: str, app: Flask, screenshots: Path
 ) -> None:
-    register(page, site, "13811223344", "Shan2026huo", "陈山")
+    register(page, site, app, "13811223344", "Shan2026huo", "陈山")
 
     # 1. Search from the box on the home page.
     search_from_home(page, site, "笋干")

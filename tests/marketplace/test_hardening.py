@@ -104,7 +104,7 @@ def test_huge_address_ids_at_checkout_are_not_a_500(app, client, seeded, make_us
 @pytest.mark.parametrize("mobile", ["13９５７８００００１", "１３957800001", "1395780000\u0661"])
 def test_mobile_numbers_with_non_ascii_digits_are_refused(client, mobile):
     response = client.post("/register", data={"mobile": mobile, "password": PASSWORD,
-                                              "confirm": PASSWORD, "csrf_token": csrf_token(client, "/register")})
+                                              "confirm": PASSWORD, "csrf_token": csrf_token(client)})
     assert response.status_code == 422
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from marketplace.extensions import db
-from marketplace.models import Role, User
-from tests.conftest import PASSWORD, csrf_token, login
+from marketplace.models import Role, SmsMessage, User
+from tests.conftest import PASSWORD, csrf_token, login, register, texted_code
 
 
 def _count_users(app, mobile: str) -> int:
@@ -17,11 +19,7 @@ def _count_users(app, mobile: str) -> int:
 def _register(client, mobile="13812345678", password="Shan2026huo", confirm=None, name="王晓丽", lang=None):
     if lang:
         client.get(f"/lang/{lang}")
-    token = csrf_token(client, "/register")
-    return client.post("/register", data={
-        "mobile": mobile, "name": name, "password": password,
-        "confirm": password if confirm is None else confirm, "csrf_token": token,
-    })
+    return register(client.application, client, mobile, password, name, confirm)
 
 
 def test_register_creates_a_consumer_and_signs_them_in(app, client):
@@ -36,19 +34,109 @@ def test_register_creates_a_consumer_and_signs_them_in(app, client):
     assert "13812345678" in account.get_data(as_text=True)
 
 
-def test_duplicate_mobile_is_refused_in_chinese_and_creates_nothing(app, client, make_user):
+def _ask_code(client, mobile: str):
+    return client.post("/register/code", data={"send-mobile": mobile, "send-csrf_token": csrf_token(client)},
+                       follow_redirects=True)
+
+
+def test_registration_reveals_no_account_the_owner_gets_a_reminder(app, client, make_user):
+    """Defect 8: asking to register a number answers the same whether it has an account or not;
+    only the phone learns which (a reminder to sign in instead of a code)."""
     make_user(mobile="13812345678")
-    response = _register(client)
-    assert response.status_code == 409
-    assert "该手机号已注册" in response.get_data(as_text=True)
+    taken = _ask_code(client, "13812345678")
+    fresh = _ask_code(app.test_client(), "13812345679")
+    assert taken.status_code == fresh.status_code == 200
+    flash = re.compile(r'<div class="flash[^"]*"[^>]*>(.*?)</div>', re.S)
+    assert [m.replace("5678", "").replace("5679", "") for m in flash.findall(taken.get_data(as_text=True))] == \
+        [m.replace("5678", "").replace("5679", "") for m in flash.findall(fresh.get_data(as_text=True))]
+    assert texted_code(app, "13812345678") is None  # a reminder, not a code
+    assert texted_code(app, "13812345679") is not None
+    response = client.post("/register", data={"mobile": "13812345678", "code": "123456", "password": "Shan2026huo",
+                                              "confirm": "Shan2026huo", "csrf_token": csrf_token(client)})
+    assert response.status_code == 422
+    assert "验证码错误或已过期" in response.get_data(as_text=True)
     assert _count_users(app, "13812345678") == 1
 
 
-def test_duplicate_mobile_message_follows_the_page_language(app, client, make_user):
+def test_a_code_is_tried_a_few_times_used_once_and_expires(app, client, clock):
+    _ask_code(client, "13812345678")
+    good = texted_code(app, "13812345678")
+
+    def attempt(code: str) -> int:
+        return client.post("/register", data={"mobile": "13812345678", "code": code, "password": "Shan2026huo",
+                                              "confirm": "Shan2026huo", "csrf_token": csrf_token(client)}
+                           ).status_code
+
+    for _ in range(5):
+        assert attempt(f"{(int(good) + 1) % 10**6:06d}") == 422
+    assert attempt(good) == 422  # five wrong guesses spend the code
+    clock.shift(61)
+    _ask_code(client, "13812345678")
+    good = texted_code(app, "13812345678")
+    clock.shift(11 * 60)
+    assert attempt(good) == 422  # expired after 10 minutes
+    clock.shift(61)
+    _ask_code(client, "13812345678")
+    assert attempt(texted_code(app, "13812345678")) == 302
+    assert _count_users(app, "13812345678") == 1
+
+
+def test_codes_are_not_sent_more_than_once_a_minute(app, client):
+    _ask_code(client, "13812345678")
+    again = _ask_code(client, "13812345678").get_data(as_text=True)
+    assert "请稍等一分钟" in again
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SmsMessage)) == 1
+
+
+def test_password_reset_reveals_no_account_and_ends_every_sign_in(app, client, make_user):
     make_user(mobile="13812345678")
-    response = _register(client, lang="en")
-    assert response.status_code == 409
-    assert "already registered" in response.get_data(as_text=True)
+    phone = app.test_client()
+    login(phone, "13812345678")
+    for mobile in ("13812345678", "13812345679"):
+        answer = client.post("/password/code", data={"send-mobile": mobile,
+                                                     "send-csrf_token": csrf_token(client)})
+        assert answer.status_code == 302
+    assert texted_code(app, "13812345679") is None  # no account: nothing is sent, the answer is the same
+    code = texted_code(app, "13812345678")
+    response = client.post("/password/reset", data={"mobile": "13812345678", "code": code, "password": "Fresh2027pw",
+                                                    "confirm": "Fresh2027pw",
+                                                    "csrf_token": csrf_token(client)})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert phone.get("/account").status_code == 302  # the other sign-in ended
+    assert login(client, "13812345678", "Fresh2027pw").status_code == 302
+    wrong = app.test_client()
+    response = wrong.post("/password/reset", data={"mobile": "13812345679", "code": "000000", "password": "Fresh2027pw",
+                                                   "confirm": "Fresh2027pw",
+                                                   "csrf_token": csrf_token(wrong)})
+    assert response.status_code == 422
+
+
+def test_registration_is_rate_limited(app, client):
+    statuses = [client.post("/register/code", data={"send-mobile": f"138{n:08d}",
+                                                    "send-csrf_token": csrf_token(client)}).status_code
+                for n in range(12)]
+    assert statuses[:10] == [302] * 10 and statuses[-1] == 429
+
+
+def test_password_changes_are_rate_limited_per_account(app, client, make_user):
+    make_user(mobile="13811112222")
+    login(client, "13811112222")
+    statuses = [client.post("/account/password", data={
+        "current": "wrong-one1", "password": "NewPass2027", "confirm": "NewPass2027",
+        "csrf_token": csrf_token(client, "/account/password")}).status_code for _ in range(6)]
+    assert statuses[:5] == [401] * 5 and statuses[5] == 429
+
+
+def test_the_sandbox_inbox_is_off_unless_configured(app, client):
+    assert client.get("/sandbox/sms").status_code == 404
+    app.config["SMS_SANDBOX_INBOX"] = True
+    try:
+        _ask_code(client, "13812345678")
+        page = client.get("/sandbox/sms").get_data(as_text=True)
+        assert texted_code(app, "13812345678") in page
+    finally:
+        app.config["SMS_SANDBOX_INBOX"] = False
 
 
 def test_malformed_mobile_numbers_are_refused(app, client):
