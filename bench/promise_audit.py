@@ -666,7 +666,7 @@ class Audit:
 
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.db_name)))
-        for step in (("flask", "db", "upgrade"), ("flask", "seed", "--quiet")):
+        for step in (("flask", "db", "upgrade"), ("flask", "seed", "--quiet", "--demo")):
             done = self.run_child(*step)
             if done.returncode != 0:
                 raise SystemExit(f"{' '.join(step)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")

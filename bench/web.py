@@ -92,7 +92,7 @@ def main() -> None:
     try:
         subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True,
                        capture_output=True)
-        subprocess.run([sys.executable, "-m", "flask", "seed", "--quiet"], cwd=ROOT, env=env, check=True,
+        subprocess.run([sys.executable, "-m", "flask", "seed", "--quiet", "--demo"], cwd=ROOT, env=env, check=True,
                        capture_output=True)
         subprocess.run([sys.executable, "-m", "flask", "plan", "--seconds", "2"], cwd=ROOT, env=env, check=True,
                        capture_output=True)

@@ -48,6 +48,7 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config_module.instance_secret_key()
     _https_settings(app)
+    _private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     _security_headers(app)
 
     from . import logs
@@ -84,6 +85,22 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
 
     pagecache.init_app(app)
     return app
+
+
+def _private_sqlite_file(uri: str) -> None:
+    """The embedded SQLite database holds password hashes and addresses: its folder and file are
+    readable by the owner only (SQLite would create the file world-readable under a usual umask)."""
+    import os
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(uri)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    path = os.path.abspath(url.database)
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
 
 
 def _https_settings(app: Flask) -> None:

@@ -5,15 +5,32 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from .auth.models import Role
+
+
+def _is_embedded_demo(app: Flask) -> bool:
+    """The embedded default: a SQLite file, not served over HTTPS."""
+    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and not app.config.get("HTTPS")
+
 
 def init_app(app: Flask) -> None:
     @app.cli.command("seed")
     @click.option("--history-days", default=14, show_default=True, help="Days of historical orders.")
     @click.option("--quiet", is_flag=True, help="No progress bar.")
-    def seed_command(history_days: int, quiet: bool) -> None:
-        """Load the demo county (idempotent: running it twice changes nothing)."""
+    @click.option("--demo", is_flag=True,
+                  help="Confirm that this database is a demo (needed unless it is the embedded SQLite one).")
+    def seed_command(history_days: int, quiet: bool, demo: bool) -> None:
+        """Load the demo county (idempotent: running it twice changes nothing). Its accounts, staff
+        included, share a published password, so it is refused on what may be a real deployment
+        (another database than the embedded SQLite file, or served over HTTPS) without --demo."""
         from seed import load
 
+        if not demo and not _is_embedded_demo(app):
+            raise click.UsageError(
+                "flask seed loads the demo county, whose accounts (an operator among them) share a published "
+                "password. This database is not the embedded SQLite demo; if it is a demo, run `flask seed "
+                "--demo`. For a real deployment create staff accounts with `flask create-user`."
+            )
         counts = load.seed_all(history_days=history_days, progress=not quiet)
         width = max(map(len, counts))
         for table, n in counts.items():
@@ -49,6 +66,24 @@ def init_app(app: Flask) -> None:
                 f"{'  (kept the current routes)' if plan.stats['kept_current'] else ''}"
                 f"{'  (fallback)' if plan.fallback else ''}  {plan.solve_seconds:.1f} s"
             )
+
+    @app.cli.command("create-user")
+    @click.option("--mobile", required=True, help="11-digit mobile number (the sign-in name).")
+    @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+    @click.option("--name", default="", help="Display name.")
+    @click.option("--cooperative", "cooperative_code", default=None, help="Cooperative code (for coop_head).")
+    @click.password_option(help="Asked for (twice) when not given.")
+    def create_user_command(mobile: str, role: str, name: str, cooperative_code: str | None, password: str) -> None:
+        """Create an account of any role with a password of your choice (a deployment's first operator)."""
+        from .auth import services as auth_services
+        from .errors import DomainError
+
+        try:
+            user = auth_services.create_account(mobile, password, Role(role), name=name,
+                                                cooperative_code=cooperative_code)
+        except DomainError as error:
+            raise click.UsageError(error.message) from None
+        click.echo(f"created {user.role.value} {user.mobile} (id {user.id})")
 
     @app.cli.command("demo-accounts")
     def demo_accounts_command() -> None:

@@ -1625,6 +1625,8 @@ DEMO_ACCOUNTS = [
      "name": "杨静", "cooperative": None},
     {"mobile": "13957800099", "password": "shanhuo123", "role": "operator",
      "name": "赵文斌", "cooperative": None},
+    {"mobile": "13857801642", "password": "shanhuo123", "role": "driver",
+     "name": "季伟强", "cooperative": None},
 ]
 
 # Names for generated historical customers.

@@ -241,6 +241,10 @@ def seed_accounts() -> None:
     for c in data.COOPERATIVES:  # every cooperative head gets an account
         _get_or_create(User, {"mobile": c["head_mobile"]}, name=c["head_name"], role=Role.COOP_HEAD,
                        password_hash=password_hash, cooperative_id=coops[c["code"]].id)
+    for driver in db.session.scalars(sa.select(Driver).order_by(Driver.id)):  # and every driver
+        user = _get_or_create(User, {"mobile": driver.mobile}, name=driver.name, role=Role.DRIVER,
+                              password_hash=password_hash)
+        driver.user_id = user.id
 
 
 def _history_consumers(rng: random.Random, password_hash: str) -> list[tuple[User, Address]]:

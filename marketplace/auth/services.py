@@ -21,7 +21,8 @@ from .models import ApiToken, LoginSession, Role, User, VerificationCode
 
 COMMON_PASSWORDS = frozenset(
     {"12345678", "123456789", "password", "password1", "qwerty123", "11111111", "88888888",
-     "abc12345", "a1234567", "1qaz2wsx", "iloveyou1", "aa123456", "woaini1314"}
+     "abc12345", "a1234567", "1qaz2wsx", "iloveyou1", "aa123456", "woaini1314",
+     "shanhuo123"}  # the demo accounts' published password
 )
 
 
@@ -51,23 +52,35 @@ def normalize_mobile(mobile: str) -> str:
     return mobile
 
 
-def register_consumer(mobile: str, password: str, name: str = "", locale: str | None = None) -> User:
-    """Create a consumer account. One transaction: either the user exists fully or not at all."""
+def create_account(mobile: str, password: str, role: Role, name: str = "",
+                   cooperative_code: str | None = None, locale: str | None = None) -> User:
+    """An account of any role (the operator's tool, `flask create-user`)."""
+    from ..coop.models import Cooperative
+
     mobile = normalize_mobile(mobile)
     problem = password_problem(password)
     if problem:
         raise ValidationFailed(problem, field="password")
-    if db.session.scalar(select(User.id).where(User.mobile == mobile)) is not None:
-        raise Conflict(_l("This mobile number is already registered. Please sign in."), field="mobile")
-    user = User(mobile=mobile, name=name.strip()[:64], role=Role.CONSUMER, locale=locale)
+    cooperative_id = None
+    if role == Role.COOP_HEAD:
+        cooperative_id = db.session.scalar(select(Cooperative.id).where(Cooperative.code == (cooperative_code or "")))
+        if cooperative_id is None:
+            raise ValidationFailed(_l("A cooperative head needs the code of an existing cooperative."),
+                                   field="cooperative")
+    user = User(mobile=mobile, name=name.strip()[:64], role=role, cooperative_id=cooperative_id, locale=locale)
     user.set_password(password)
     db.session.add(user)
     try:
         db.session.commit()
-    except IntegrityError:  # a concurrent registration of the same number won the race
+    except IntegrityError:  # the number is taken (or a concurrent registration of it won the race)
         db.session.rollback()
         raise Conflict(_l("This mobile number is already registered. Please sign in."), field="mobile") from None
     return user
+
+
+def register_consumer(mobile: str, password: str, name: str = "", locale: str | None = None) -> User:
+    """Create a consumer account. One transaction: either the user exists fully or not at all."""
+    return create_account(mobile, password, Role.CONSUMER, name=name, locale=locale)
 
 
 # --- one-time codes by SMS: registration and password reset, revealing no account -----------------
