@@ -32,3 +32,17 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def limit(config_key: str, *, per_account: bool = False, methods: list[str] | None = None):
+    """A rate limit read from ``config_key`` (e.g. "10 per minute;40 per hour"), counted per
+    client address or, with ``per_account``, per signed-in account (a bearer token's too)."""
+    from flask import current_app
+    from flask_login import current_user
+
+    def account() -> str:
+        return "account:" + (current_user.get_id() or "").partition(":")[0] if current_user.is_authenticated \
+            else get_remote_address()
+
+    return limiter.limit(lambda: current_app.config[config_key], methods=methods,
+                         key_func=account if per_account else None)

@@ -20,7 +20,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..cart import services as cart_services
 from ..errors import BadRequest, DomainError, NotFound
-from ..extensions import limiter, login_manager
+from ..extensions import limit, login_manager
 from ..inputs import safe_next
 from . import services, sms
 from .forms import ChangePasswordForm, LoginForm, RegisterForm, RequestCodeForm, ResetPasswordForm
@@ -59,19 +59,8 @@ def _apply_field_error(form, error: DomainError) -> None:
         flash(error.message, "error")
 
 
-def _limit(key: str):
-    """A rate limit from configuration (POSTs only), per client address."""
-    return limiter.limit(lambda: current_app.config[key], methods=["POST"])
-
-
-def _per_account(key: str):
-    """A rate limit from configuration (POSTs only), per signed-in account."""
-    return limiter.limit(lambda: current_app.config[key], methods=["POST"],
-                         key_func=lambda: f"user:{current_user.get_id().partition(':')[0]}")
-
-
 @bp.post("/register/code")
-@_limit("REGISTER_RATE_LIMIT")
+@limit("REGISTER_RATE_LIMIT", methods=["POST"])
 def register_code():
     """Step 1 of registration: text a code to the number (see services.request_code)."""
     return _send_code(services.REGISTER, "auth.register",
@@ -104,7 +93,7 @@ def _send_code(purpose: str, endpoint: str, sent: str):
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@_limit("REGISTER_RATE_LIMIT")
+@limit("REGISTER_RATE_LIMIT", methods=["POST"])
 def register():
     """Step 2 of registration: the code, a name and a password."""
     if current_user.is_authenticated:
@@ -131,14 +120,14 @@ def register():
 
 
 @bp.post("/password/code")
-@_limit("REGISTER_RATE_LIMIT")
+@limit("REGISTER_RATE_LIMIT", methods=["POST"])
 def reset_code():
     return _send_code(services.RESET, "auth.reset_password",
                       _("If %(mobile)s belongs to an account, a text message with a code is on its way."))
 
 
 @bp.route("/password/reset", methods=["GET", "POST"])
-@_limit("REGISTER_RATE_LIMIT")
+@limit("REGISTER_RATE_LIMIT", methods=["POST"])
 def reset_password():
     """Forgotten password: a code texted to the account's number, then a new password."""
     form = ResetPasswordForm()
@@ -168,7 +157,7 @@ def sandbox_sms():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limit("LOGIN_RATE_LIMIT", methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("auth.home_for_role"))
@@ -211,7 +200,7 @@ def sign_out_elsewhere():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-@_per_account("PASSWORD_RATE_LIMIT")
+@limit("PASSWORD_RATE_LIMIT", per_account=True, methods=["POST"])
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():

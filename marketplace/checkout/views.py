@@ -9,6 +9,7 @@ from flask_login import current_user
 from ..auth.access import AREA_ROLES, guard_blueprint
 from ..cart import services as cart_services
 from ..errors import DomainError
+from ..extensions import limit
 from ..geo import services as geo
 from ..i18n import local_time
 from ..inputs import form_id, query_id
@@ -42,6 +43,7 @@ def _render(address_id: int | None, status: int = 200, chosen: str | None = None
 
 
 @bp.get("/")
+@limit("QUOTE_RATE_LIMIT", per_account=True)
 def index():
     return _render(query_id("address"))
 
