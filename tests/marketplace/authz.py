@@ -1,0 +1,523 @@
+"""The machinery of the authorization matrix (tests/marketplace/test_authorization_matrix.py).
+
+Every route of the URL map, with every method it takes, is tried as each identity below (a
+signed-out visitor and one signed-in account per role, two of the roles twice: two consumers,
+two heads of different cooperatives) against objects that belong to consumer A: A's order, its
+sandbox payment, A's address and A's cart line. The test module declares, in one table, what
+each (route, method) must answer; :func:`judge` holds the answers against it.
+
+A *leak* is an answer that gives something to an identity the table does not entitle: a 2xx, a
+redirect anywhere but to the sign-in page, a body that shows someone else's private data
+(consumer A's mobile, name, address, order number or payment reference; cooperative A's
+unlisted product; any account's mobile or name; but not what the request's own URL already
+holds), or a change to consumer A's or cooperative A's rows. An identity the table entitles must
+get through: 2xx or 3xx (a write with an empty form may also get 400/409/422, past the guard);
+401/403 or a redirect to /login for it is a *wrong* answer, as is a signed-out visitor of a page
+not sent to /login (401 on the API), and any 5xx. Pages are posted with a valid CSRF token, so
+it is the guard, not CSRF, that refuses; a signed-out API call carries consumer A's browser
+cookie (cookies must never authorize the API).
+
+How the attempts are kept apart: each identity signs in once (a real sign-in through /login, a
+real API token) and every attempt starts a fresh test client with that sign-in's cookie, so a
+flash message or a language switch of one attempt never reaches the next. After a write an
+identity's sign-in and token are checked and renewed if the attempt ended them (/logout,
+DELETE /api/v1/auth/token, signing out elsewhere). Consumer A, the owner, acts last on every
+route, and after each of its writes whatever it used up (a cancelled or paid order, a deleted
+address, a removed cart line) is made again, under the same private markers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from marketplace.extensions import db, limiter
+from marketplace.models import Role
+from tests.conftest import CSRF_RE, PASSWORD, login
+
+PUBLIC = "public"  # a signed-out visitor may use it too
+LOGIN = "login"  # a signed-out visitor is sent to /login (pages)
+UNAUTHORIZED = "401"  # a signed-out caller gets 401 (the JSON API)
+REFUSED = "refused"  # a signed-out caller is refused as anyone not entitled (401/403/404)
+ANONYMOUS_OUTCOMES = (PUBLIC, LOGIN, UNAUTHORIZED, REFUSED)
+
+TRIED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+API_PREFIX = "/api/"
+LOGIN_PATH = "/login"
+
+OWNER = "consumer_a"
+
+#: who tries every route, in this order (the owner last, so that what it uses up on a route is
+#: made again before the next route's attempts); None: signed out
+IDENTITIES: dict[str, Role | None] = {
+    "anonymous": None,
+    "consumer_b": Role.CONSUMER,
+    "coop_head_a": Role.COOP_HEAD,
+    "coop_head_b": Role.COOP_HEAD,
+    "driver": Role.DRIVER,
+    "dispatcher": Role.DISPATCHER,
+    "complaint_staff": Role.COMPLAINT_STAFF,
+    "operator": Role.OPERATOR,
+    OWNER: Role.CONSUMER,
+}
+
+#: mobiles of the identities' accounts (unlike the demo county's 13x numbers) and a tag that
+#: makes every private marker unique on any page
+MOBILES = {name: f"1660000{i:04d}" for i, name in enumerate(n for n in IDENTITIES if n != "anonymous")}
+TAG = "Authz"
+RECIPIENT_MOBILE = "16600009999"
+RECIPIENT = f"{TAG} Recipient"
+ADDRESS_DETAIL = f"{TAG} Lane 7"
+DRAFT_SKU = f"{TAG}-DRAFT-1"  # cooperative A's product not yet on sale: only its head sees it
+DRAFT_NAMES = (f"{TAG}未上架样品", f"{TAG} unlisted sample")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one (route, method) must answer.
+
+    ``allowed``: the signed-in roles that get through. ``anonymous``: PUBLIC (signed-out
+    visitors get through too), LOGIN (they are sent to /login), UNAUTHORIZED (401, the API) or
+    REFUSED (like anyone not entitled).
+    ``owner_only``: the URL names an object of ``owner`` (consumer A), and only that identity is
+    entitled; every other one, allowed role or not, is refused (no 2xx, no redirect but to
+    /login: 401/403/404, or a 4xx of the empty form). ``sees_others``:
+    a staff console whose allowed roles may see other people's private data."""
+
+    allowed: frozenset[Role]
+    anonymous: str
+    owner_only: bool = False
+    owner: str = OWNER
+    sees_others: bool = False
+
+    def __post_init__(self) -> None:
+        assert self.anonymous in ANONYMOUS_OUTCOMES, self.anonymous
+        assert self.owner in IDENTITIES, self.owner
+
+    def entitles(self, identity: str) -> bool:
+        role = IDENTITIES[identity]
+        if self.owner_only and identity != self.owner:
+            return False
+        if role is None:
+            return self.anonymous == PUBLIC
+        return role in self.allowed
+
+
+# --- the URL map ---------------------------------------------------------------------------------
+
+_CONVERTED = re.compile(r"<(?:[^<>:]+:)?(\w+)>")
+
+
+def rule_key(rule: str) -> str:
+    """A rule string without its converters (``/orders/<int(min=1):id>`` → ``/orders/<id>``): the
+    table survives a change of converter or framework as long as the URL stays the same."""
+    return _CONVERTED.sub(r"<\1>", rule)
+
+
+def skipped(endpoint: str) -> bool:
+    return endpoint == "static" or endpoint.endswith(".static")
+
+
+def routes(app: Flask) -> dict[tuple[str, str], str]:
+    """(rule key, method) → the rule string, for every route and method the matrix tries."""
+    found: dict[tuple[str, str], str] = {}
+    for rule in app.url_map.iter_rules():
+        if skipped(rule.endpoint):
+            continue
+        for method in sorted((rule.methods or set()) & set(TRIED_METHODS)):
+            key = (rule_key(rule.rule), method)
+            assert key not in found, f"{key} is routed twice ({found[key]} and {rule.rule})"
+            found[key] = rule.rule
+    return found
+
+
+def parameters(rule: str) -> list[str]:
+    return _CONVERTED.findall(rule)
+
+
+# --- the world: accounts and consumer A's objects ------------------------------------------------
+
+
+@dataclass
+class Identity:
+    name: str
+    role: Role | None
+    user_id: int | None = None
+    cookie: str = ""  # the session cookie of its sign-in (signed out: with a CSRF secret)
+    csrf: str = ""
+    token: str | None = None
+
+
+@dataclass
+class World:
+    app: Flask
+    identities: dict[str, Identity]
+    shop: object  # tests.marketplace.checkout.conftest.Shop of consumer A
+    order_number: str = ""
+    provider_ref: str = ""
+    village_id: int = 0
+    town_id: int = 0
+    category_slug: str = ""
+    cooperative_id: int = 0
+    #: identity → strings only it (and staff consoles) may see
+    markers: dict[str, set[str]] = field(default_factory=dict)
+
+    def path(self, rule: str) -> str:
+        def fill(match: re.Match) -> str:
+            name = match.group(1)
+            if name not in FILLERS:
+                raise UnfilledParameter(rule, name)
+            return quote(str(FILLERS[name](self)), safe="")
+
+        return _CONVERTED.sub(fill, rule)
+
+    def private(self, identity: str) -> set[str]:
+        """Everyone's private markers but ``identity``'s own."""
+        return {m for owner, found in self.markers.items() if owner != identity for m in found}
+
+
+#: URL parameters, by name. A route with a parameter not here fails the test: add a filler.
+FILLERS: dict[str, Callable[[World], object]] = {
+    "number": lambda w: w.order_number,  # consumer A's order (online, awaiting payment)
+    "provider_ref": lambda w: w.provider_ref,  # its open sandbox payment
+    "address_id": lambda w: w.shop.address_id,  # consumer A's default address
+    "product_id": lambda w: w.shop.product_id,  # on sale, and in consumer A's cart
+    "cooperative_id": lambda w: w.cooperative_id,  # cooperative A (its head: coop_head_a)
+    "village_id": lambda w: w.village_id,  # consumer A's village
+    "town_id": lambda w: w.town_id,
+    "slug": lambda w: w.category_slug,  # the product's category
+    "code": lambda w: "zh_CN",  # a language (the default one: nothing else changes)
+}
+
+
+class UnfilledParameter(Exception):
+    def __init__(self, rule: str, name: str) -> None:
+        super().__init__(
+            f"{rule}: no value for <{name}>. Add a filler for '{name}' to FILLERS in "
+            f"tests/marketplace/authz.py (an object of consumer A's or cooperative A's where the "
+            f"parameter names one), so the authorization matrix can try the route.")
+        self.rule, self.name = rule, name
+
+
+def build_world(app: Flask, make_user) -> World:
+    """Consumer A with an address, an online order awaiting payment (with its sandbox payment)
+    and a cart line; cooperative A (the product's) with an unlisted product; an account per
+    identity, signed in, with an API token. Needs the demo county (``seeded``)."""
+    from marketplace.catalog.models import Product, ProductStatus
+    from marketplace.geo.models import Address
+    from marketplace.logistics.models import Driver
+    from marketplace.models import Cooperative, User
+    from tests.marketplace.checkout.conftest import make_shop
+
+    shop = make_shop(app, make_user, mobile=MOBILES[OWNER])
+    identities = {OWNER: Identity(OWNER, Role.CONSUMER, shop.user_id)}
+    with app.app_context():
+        product = db.session.get(Product, shop.product_id)
+        village = db.session.get(Address, shop.address_id).village
+        coop_a = product.cooperative_id
+        coop_b = db.session.scalar(sa.select(Cooperative.id).where(Cooperative.id != coop_a).order_by(Cooperative.id))
+        draft = Product(
+            sku=DRAFT_SKU, cooperative_id=coop_a, category_id=product.category_id,
+            name_zh=DRAFT_NAMES[0], name_en=DRAFT_NAMES[1], unit_zh=product.unit_zh,
+            unit_en=product.unit_en, price_fen=product.price_fen, weight_g=product.weight_g,
+            volume_cm3=product.volume_cm3, status=ProductStatus.DRAFT)
+        db.session.add(draft)
+        db.session.commit()
+        world = World(app, identities, shop, village_id=village.id, town_id=village.town_id,
+                      category_slug=product.category.slug, cooperative_id=coop_a)
+    for name, role in IDENTITIES.items():
+        if name in identities:
+            continue
+        if role is None:
+            identities[name] = Identity(name, None)
+            continue
+        extra = {"cooperative_id": coop_a if name == "coop_head_a" else coop_b} if role == Role.COOP_HEAD else {}
+        user = make_user(role, mobile=MOBILES[name], name=f"{TAG} {name}", **extra)
+        identities[name] = Identity(name, role, user.id)
+        if role == Role.DRIVER:
+            with app.app_context():
+                db.session.add(Driver(name=f"{TAG} {name}", mobile=MOBILES[name], user_id=user.id))
+                db.session.commit()
+    with app.app_context():
+        owner = db.session.get(User, shop.user_id)
+        owner.name = f"{TAG} {OWNER}"
+        db.session.commit()
+    for identity in identities.values():
+        world.markers[identity.name] = {MOBILES[identity.name], f"{TAG} {identity.name}"} if identity.role else set()
+    world.markers[OWNER] |= {RECIPIENT_MOBILE, ADDRESS_DETAIL, RECIPIENT}
+    world.markers["coop_head_a"] |= {DRAFT_SKU, *DRAFT_NAMES}
+    restore_owner(world)
+    for identity in identities.values():
+        sign_in(app, identity)
+    return world
+
+
+def restore_owner(world: World) -> None:
+    """Consumer A has a live default address, an online order awaiting payment with an open
+    sandbox payment, and the product in its cart (made again where an attempt used them up)."""
+    from marketplace.cart.models import Cart, CartItem
+    from marketplace.geo import services as geo
+    from marketplace.geo.models import Address
+    from marketplace.orders.models import Order, OrderStatus
+    from marketplace.payments import services as payments
+    from marketplace.payments.models import Payment, PaymentStatus
+    from tests.marketplace.checkout.conftest import place_offered
+
+    shop = world.shop
+    with world.app.app_context():
+        address = db.session.get(Address, shop.address_id)
+        if address.deleted_at is not None:
+            address = geo.add_address(shop.user_id, village_id=address.village_id, detail=ADDRESS_DETAIL,
+                                      recipient_name=RECIPIENT, recipient_mobile=RECIPIENT_MOBILE, make_default=True)
+            shop.address_id = address.id
+        elif address.detail != ADDRESS_DETAIL:  # make_shop's address, once
+            address.detail, address.recipient_name, address.recipient_mobile = (
+                ADDRESS_DETAIL, RECIPIENT, RECIPIENT_MOBILE)
+            db.session.commit()
+        order = db.session.scalar(sa.select(Order).where(Order.number == world.order_number))
+        payment = db.session.scalar(sa.select(Payment).where(Payment.provider_ref == world.provider_ref))
+        if (order is None or order.status != OrderStatus.PENDING_PAYMENT or payment is None
+                or payment.status != PaymentStatus.PENDING):
+            order = place_offered(shop, method="online")
+            payment = payments.start_payment(order)
+            db.session.commit()
+            world.order_number, world.provider_ref = order.number, payment.provider_ref
+            world.markers[OWNER] |= {order.number, payment.provider_ref}
+        cart = db.session.scalar(sa.select(Cart).where(Cart.user_id == shop.user_id))
+        if cart is None:
+            cart = Cart(user_id=shop.user_id)
+            db.session.add(cart)
+        if not any(item.product_id == shop.product_id for item in cart.items):
+            cart.items.append(CartItem(product_id=shop.product_id, quantity=1))
+        db.session.commit()
+        db.session.remove()
+
+
+def sign_in(app: Flask, identity: Identity) -> None:
+    """A real sign-in (and an API token) for the identity; signed out: a session with a CSRF
+    secret. Its cookie is then given to a fresh client for every attempt."""
+    from marketplace.auth import services as auth_services
+    from marketplace.models import User
+
+    limiter.reset()
+    client = app.test_client()
+    if identity.role is None:
+        page = "/login"
+    else:
+        with app.app_context():
+            mobile = db.session.get(User, identity.user_id).mobile
+        response = login(client, mobile, PASSWORD)
+        assert response.status_code == 302 and urlsplit(response.headers["Location"]).path != LOGIN_PATH, (
+            f"{identity.name} could not sign in: {response.status_code}")
+        page = "/account/password"  # a form every signed-in role can open
+        with app.app_context():
+            identity.token = auth_services.issue_token(db.session.get(User, identity.user_id), "authz matrix")
+    html = client.get(page).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {page} for {identity.name}"
+    identity.csrf = match.group(1)
+    identity.cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+
+
+def still_signed_in(app: Flask, identity: Identity) -> bool:
+    """Whether an attempt (/logout, DELETE /api/v1/auth/token, signing out elsewhere…) ended the
+    identity's sign-in or revoked its token."""
+    from marketplace.auth import services as auth_services
+
+    if identity.role is None:
+        return True
+    client = _client(app, identity)
+    if client.get("/account").status_code != 200:
+        return False
+    with app.app_context():
+        alive = auth_services.user_for_token(identity.token or "") is not None
+        db.session.remove()
+    return alive
+
+
+def _client(app: Flask, identity: Identity) -> FlaskClient:
+    client = app.test_client()
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], identity.cookie)
+    return client
+
+
+# --- what consumer A and cooperative A own -------------------------------------------------------
+
+
+SNAPSHOT = {
+    "user": "SELECT name, mobile, password_hash, locale, active, role FROM users WHERE id = :u",
+    "addresses": "SELECT id, detail, recipient_name, recipient_mobile, is_default, deleted_at IS NULL"
+                 " FROM addresses WHERE user_id = :u ORDER BY id",
+    "orders": "SELECT number, status, address_id, total_fen FROM orders WHERE user_id = :u ORDER BY id",
+    "payments": "SELECT p.provider_ref, p.status, p.amount_fen FROM payments p JOIN orders o ON o.id = p.order_id"
+                " WHERE o.user_id = :u ORDER BY p.id",
+    "cart": "SELECT i.product_id, i.quantity FROM cart_items i JOIN carts c ON c.id = i.cart_id"
+            " WHERE c.user_id = :u ORDER BY i.product_id",
+    "API tokens": "SELECT id, revoked_at IS NULL FROM api_tokens WHERE user_id = :u ORDER BY id",
+    "sign-ins": "SELECT id, revoked_at IS NULL FROM login_sessions WHERE user_id = :u ORDER BY id",
+    "products of cooperative A": "SELECT id, sku, status, price_fen, name_zh FROM products"
+                                 " WHERE cooperative_id = :c ORDER BY id",
+    "cooperative A": "SELECT name_zh, licence_no, head_mobile FROM cooperatives WHERE id = :c",
+    "stock of the product": "SELECT location_id, on_hand, reserved FROM stocks WHERE product_id = :p"
+                            " ORDER BY location_id",
+}
+
+
+def snapshot(world: World) -> dict[str, list]:
+    """Consumer A's and cooperative A's rows as an attempt could change them (no last-seen
+    times): taken after every attempt by anyone else, and compared with the one before."""
+    params = {"u": world.shop.user_id, "c": world.cooperative_id, "p": world.shop.product_id}
+    with world.app.app_context():
+        taken = {name: [tuple(row) for row in db.session.execute(sa.text(sql), params)]
+                 for name, sql in SNAPSHOT.items()}
+        db.session.remove()
+    return taken
+
+
+def changed(before: dict[str, list], after: dict[str, list]) -> list[str]:
+    return [name for name in before if before[name] != after.get(name)]
+
+
+# --- one attempt, and the verdict ----------------------------------------------------------------
+
+
+@dataclass
+class Attempt:
+    identity: str
+    key: tuple[str, str]
+    path: str
+    status: int
+    location: str
+    verdict: str  # "ok", "leak" or "wrong"
+    why: str = ""
+
+    def line(self) -> str:
+        where = f" → {self.location}" if self.location else ""
+        return f"{self.verdict.upper()}: {self.key[1]} {self.key[0]} as {self.identity} ({self.path}): {self.status}{where}: {self.why}"
+
+
+def attempt(world: World, identity: Identity, rule: str, method: str) -> tuple[object, str]:
+    """Send one request: pages with the identity's cookie and a valid CSRF token, the API with
+    its bearer token. A write carries an empty form (or ``{}``). A signed-out API caller
+    brings consumer A's browser cookie along: cookies must never authorize the API."""
+    path = world.path(rule)
+    limiter.reset()
+    kwargs: dict = {}
+    if path.startswith(API_PREFIX):
+        if identity.token:
+            client = world.app.test_client()
+            kwargs["headers"] = {"Authorization": f"Bearer {identity.token}"}
+        else:
+            client = _client(world.app, world.identities[OWNER])
+        if method in WRITES - {"DELETE"}:
+            kwargs["json"] = {}
+    else:
+        client = _client(world.app, identity)
+        if method in WRITES:
+            kwargs["data"] = {"csrf_token": identity.csrf}
+    return client.open(path, method=method, **kwargs), path
+
+
+def body_text(response) -> str:
+    if response.is_json:
+        try:
+            return json.dumps(response.get_json(), ensure_ascii=False)
+        except ValueError:
+            pass
+    return response.get_data(as_text=True)
+
+
+def judge(world: World, rule: Rule, identity: Identity, method: str, path: str, response) -> tuple[str, str]:
+    """("ok" | "leak" | "wrong", why)."""
+    status = response.status_code
+    location = response.headers.get("Location", "")
+    to_login = 300 <= status < 400 and urlsplit(location).path == LOGIN_PATH
+    entitled = rule.entitles(identity.name)
+    if status >= 500:
+        return "wrong", "server error"
+    if not (entitled and rule.sees_others):
+        text = body_text(response) + "\n" + location
+        shown = sorted(m for m in world.private(identity.name) if m in text and m not in path)
+        if shown:
+            return "leak", f"shows someone else's private data: {', '.join(shown)}"
+    if identity.role is None and rule.anonymous in (LOGIN, UNAUTHORIZED):
+        if rule.anonymous == LOGIN and to_login:
+            return "ok", ""
+        if rule.anonymous == UNAUTHORIZED and status == 401:
+            return "ok", ""
+        verdict = "leak" if 200 <= status < 400 else "wrong"
+        return verdict, f"a signed-out caller should get {'a redirect to /login' if rule.anonymous == LOGIN else '401'}"
+    if entitled:
+        if status in (401, 403) or to_login:
+            return "wrong", "refused, but the table allows this identity"
+        if 200 <= status < 400:
+            return "ok", ""
+        if method in WRITES and status in (400, 409, 422):
+            return "ok", ""  # past the guard, refused as an empty form
+        return "wrong", "an allowed identity should get 2xx/3xx (or 400/409/422 for an empty write)"
+    if 200 <= status < 300:
+        return "leak", "answered 2xx to an identity the table does not allow"
+    if 300 <= status < 400 and not to_login:
+        return "leak", "redirected somewhere other than /login"
+    return "ok", ""
+
+
+@dataclass
+class Report:
+    attempts: list[Attempt] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def leaks(self) -> list[Attempt]:
+        return [a for a in self.attempts if a.verdict == "leak"]
+
+    @property
+    def wrong(self) -> list[Attempt]:
+        return [a for a in self.attempts if a.verdict == "wrong"]
+
+    def statuses(self) -> Counter:
+        return Counter(a.status for a in self.attempts)
+
+
+def run_matrix(world: World, table: dict[tuple[str, str], Rule]) -> Report:
+    """Every declared and routed (route, method), as every identity, the owner last."""
+    report = Report()
+    routed = routes(world.app)
+    baseline = snapshot(world)
+    for key in sorted(routed):
+        rule = table.get(key)
+        if rule is None:
+            continue  # the coverage check names it
+        method = key[1]
+        for name in IDENTITIES:
+            identity = world.identities[name]
+            try:
+                response, path = attempt(world, identity, routed[key], method)
+            except UnfilledParameter as error:
+                report.problems.append(str(error))
+                break
+            verdict, why = judge(world, rule, identity, method, path, response)
+            if name != rule.owner:
+                now = snapshot(world)
+                moved = changed(baseline, now)
+                baseline = now
+                if moved:
+                    verdict, why = "leak", f"changed consumer A's or cooperative A's rows: {', '.join(moved)}"
+            report.attempts.append(Attempt(name, key, path, response.status_code,
+                                           response.headers.get("Location", ""), verdict, why))
+            if method in WRITES and not still_signed_in(world.app, identity):
+                sign_in(world.app, identity)
+            if name == rule.owner:
+                if method in WRITES:
+                    restore_owner(world)
+                baseline = snapshot(world)
+    return report

@@ -1,0 +1,180 @@
+"""The authorization matrix: every route of the app, with every method it takes, tried as a
+signed-out visitor and as an account of every role (two consumers, two heads of different
+cooperatives, a driver, a dispatcher, complaint staff, an operator) against consumer A's order,
+payment, address and cart line, and held against the one table below.
+
+A new route fails this test until it is declared in RULES (who may use it; whether the object in
+its URL must be the caller's); a declared route that is gone fails it too, and so does a URL
+parameter the matrix has no value for (add one to FILLERS in tests/marketplace/authz.py). Rules
+are keyed by the URL rule without converters and the method, never by endpoint names, so moving
+a view to another blueprint or framework keeps its rule. The machinery, and what counts as a leak,
+is in tests/marketplace/authz.py.
+"""
+
+from __future__ import annotations
+
+from marketplace.models import Role
+from tests.marketplace.authz import (
+    FILLERS,
+    IDENTITIES,
+    LOGIN,
+    PUBLIC,
+    REFUSED,
+    UNAUTHORIZED,
+    Rule,
+    build_world,
+    parameters,
+    routes,
+    run_matrix,
+)
+
+EVERYONE = tuple(Role)
+CONSUMER = Role.CONSUMER
+
+
+def public(*roles: Role, owner_only: bool = False) -> Rule:
+    """Signed-out visitors get through, and the signed-in ``roles`` (default: every role)."""
+    return Rule(frozenset(roles or EVERYONE), PUBLIC, owner_only=owner_only)
+
+
+def page(*roles: Role, owner_only: bool = False, sees_others: bool = False) -> Rule:
+    """A page for signed-in ``roles``; a signed-out visitor is sent to /login."""
+    return Rule(frozenset(roles), LOGIN, owner_only=owner_only, sees_others=sees_others)
+
+
+def api(*roles: Role, owner_only: bool = False) -> Rule:
+    """An API operation for ``roles`` (by bearer token); without a token: 401."""
+    return Rule(frozenset(roles), UNAUTHORIZED, owner_only=owner_only)
+
+
+# (URL rule without converters, method) → who may use it. owner_only: the URL names consumer A's
+# object, so only consumer A may; any other consumer (or role) must be refused (401/403/404).
+RULES: dict[tuple[str, str], Rule] = {
+    # the storefront
+    ("/", "GET"): public(),
+    ("/categories", "GET"): public(),
+    ("/c/<slug>", "GET"): public(),
+    ("/search", "GET"): public(),
+    ("/co/<cooperative_id>", "GET"): public(),  # cooperative A's shop front: its listed products only
+    ("/v/<village_id>", "GET"): public(),
+    ("/p/<product_id>", "GET"): public(),
+    # accounts
+    ("/login", "GET"): public(),
+    ("/login", "POST"): public(),
+    ("/logout", "POST"): public(),
+    ("/register", "GET"): public(),
+    ("/register", "POST"): public(),
+    ("/register/code", "POST"): public(),
+    ("/password/code", "POST"): public(),
+    ("/password/reset", "GET"): public(),
+    ("/password/reset", "POST"): public(),
+    ("/lang/<code>", "GET"): public(),
+    ("/lang/<code>", "POST"): public(),
+    ("/home", "GET"): page(*EVERYONE),
+    ("/account", "GET"): page(*EVERYONE),
+    ("/account/password", "GET"): page(*EVERYONE),
+    ("/account/password", "POST"): page(*EVERYONE),
+    ("/account/sessions/sign-out-others", "POST"): page(*EVERYONE),
+    # the demo's SMS outbox: off unless SMS_SANDBOX_INBOX, and then open to anyone (every code)
+    ("/sandbox/sms", "GET"): Rule(frozenset(), REFUSED),
+    # the cart: guests and consumers, each their own (staff accounts do not shop)
+    ("/cart/", "GET"): public(CONSUMER),
+    ("/cart/add", "POST"): public(CONSUMER),
+    ("/cart/update/<product_id>", "POST"): public(CONSUMER),  # sets the caller's own line
+    ("/cart/remove/<product_id>", "POST"): public(CONSUMER, owner_only=True),  # consumer A's line
+    # addresses, checkout, orders
+    ("/addresses/", "GET"): page(CONSUMER),
+    ("/addresses/new", "GET"): page(CONSUMER),
+    ("/addresses/new", "POST"): page(CONSUMER),
+    ("/addresses/<address_id>/delete", "POST"): page(CONSUMER, owner_only=True),
+    ("/addresses/villages", "GET"): public(),  # the gazetteer behind the address form
+    ("/checkout/", "GET"): page(CONSUMER),
+    ("/checkout/place", "POST"): page(CONSUMER),
+    ("/orders/", "GET"): page(CONSUMER),
+    ("/orders/<number>", "GET"): page(CONSUMER, owner_only=True),
+    ("/orders/<number>/cancel", "POST"): page(CONSUMER, owner_only=True),
+    # payments: the sandbox provider's pages belong to the order's owner
+    ("/pay/orders/<number>", "POST"): page(CONSUMER, owner_only=True),
+    ("/pay/sandbox/<provider_ref>", "GET"): page(CONSUMER, owner_only=True),
+    ("/pay/sandbox/<provider_ref>/pay", "POST"): page(CONSUMER, owner_only=True),
+    ("/pay/sandbox/<provider_ref>/cancel", "POST"): page(CONSUMER, owner_only=True),
+    ("/pay/return/<provider_ref>", "GET"): page(CONSUMER, owner_only=True),
+    ("/pay/callback", "POST"): public(),  # the provider's notification: its signature, not a session
+    # staff areas
+    ("/coop/", "GET"): page(Role.COOP_HEAD),  # the head's own cooperative
+    ("/dispatch/", "GET"): page(Role.DISPATCHER, Role.OPERATOR),
+    ("/complaints/", "GET"): page(Role.COMPLAINT_STAFF, Role.OPERATOR),
+    ("/admin/", "GET"): page(Role.OPERATOR),
+    ("/reports/", "GET"): page(Role.OPERATOR),
+    # the JSON API (bearer tokens only; cookies never authorize it)
+    ("/api/v1/", "GET"): public(),
+    ("/api/v1/openapi.json", "GET"): public(),
+    ("/api/v1/docs", "GET"): public(),
+    ("/api/v1/auth/register", "POST"): public(),
+    ("/api/v1/auth/token", "POST"): public(),
+    ("/api/v1/auth/token", "DELETE"): api(*EVERYONE),
+    ("/api/v1/categories", "GET"): public(),
+    ("/api/v1/products", "GET"): public(),
+    ("/api/v1/products/<product_id>", "GET"): public(),
+    ("/api/v1/towns", "GET"): public(),
+    ("/api/v1/towns/<town_id>/villages", "GET"): public(),
+    ("/api/v1/addresses", "GET"): api(CONSUMER),
+    ("/api/v1/addresses", "POST"): api(CONSUMER),
+    ("/api/v1/addresses/<address_id>", "DELETE"): api(CONSUMER, owner_only=True),
+    ("/api/v1/cart", "GET"): api(CONSUMER),
+    ("/api/v1/cart/items/<product_id>", "PUT"): api(CONSUMER),  # sets the caller's own line
+    ("/api/v1/cart/items/<product_id>", "DELETE"): api(CONSUMER, owner_only=True),
+    ("/api/v1/quote", "POST"): api(CONSUMER),
+    ("/api/v1/orders", "GET"): api(CONSUMER),
+    ("/api/v1/orders", "POST"): api(CONSUMER),
+    ("/api/v1/orders/<number>", "GET"): api(CONSUMER, owner_only=True),
+    ("/api/v1/orders/<number>/cancel", "POST"): api(CONSUMER, owner_only=True),
+}
+
+HOW_TO_DECLARE = (
+    "declare it in RULES of tests/marketplace/test_authorization_matrix.py: who may use it "
+    "(public(), page(roles…) or api(roles…)), and owner_only=True when its URL names one consumer's object"
+)
+
+
+def test_every_route_is_declared(app):
+    undeclared = sorted(set(routes(app)) - set(RULES))
+    assert not undeclared, "routes without an authorization rule: " + ", ".join(
+        f"{method} {rule}" for rule, method in undeclared) + f"; {HOW_TO_DECLARE}"
+
+
+def test_every_declared_rule_has_a_route(app):
+    stale = sorted(set(RULES) - set(routes(app)))
+    assert not stale, "rules for routes that no longer exist (remove them from RULES): " + ", ".join(
+        f"{method} {rule}" for rule, method in stale)
+
+
+def test_every_url_parameter_has_a_value(app):
+    unfilled = sorted({(name, rule) for rule in routes(app).values() for name in parameters(rule)
+                       if name not in FILLERS})
+    assert not unfilled, "URL parameters the matrix cannot fill (add them to FILLERS in tests/marketplace/authz.py): " + (
+        ", ".join(f"<{name}> of {rule}" for name, rule in unfilled))
+
+
+def test_every_role_is_tried():
+    assert set(Role) <= set(IDENTITIES.values()), (
+        f"no identity of role {sorted(set(Role) - set(IDENTITIES.values()))}: add one to IDENTITIES in tests/marketplace/authz.py")
+
+
+def test_no_identity_gets_what_the_table_does_not_give_it(app, seeded, make_user):
+    world = build_world(app, make_user)
+    report = run_matrix(world, RULES)
+
+    routed = routes(app)
+    undeclared = sorted(set(routed) - set(RULES))
+    tried = {a.key for a in report.attempts}
+    n_routes = len({rule for rule, _method in routed})
+    n_identities = len(IDENTITIES)
+    print(f"\nauthorization matrix: {n_routes} routes, {len(routed)} (route, method) pairs, {n_identities} identities, "
+          f"{len(report.attempts)} attempts: {len(report.leaks)} leaks, {len(report.wrong)} wrong answers; "
+          f"statuses {dict(sorted(report.statuses().items()))}")
+    problems = [a.line() for a in report.leaks + report.wrong] + report.problems
+    problems += [f"undeclared: {method} {rule}; {HOW_TO_DECLARE}" for rule, method in undeclared]
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
+    assert tried == set(routed)
+    assert len(report.attempts) == len(routed) * n_identities >= n_routes * n_identities
