@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 
-.PHONY: demo test install translations system-deps lint test-sqlite test-postgres test-clocks bench messages clean
+.PHONY: demo test install translations vendor system-deps lint test-sqlite test-postgres test-clocks bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,12 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d marketplace/translations
 
-install: $(VENV)/.installed translations
+# Browser libraries from the npm registry, pinned and checked (sha512) in marketplace/vendor.py,
+# into marketplace/static/vendor/ (not committed; skipped when already there).
+vendor: $(VENV)/.installed
+	$(BIN)/python -m marketplace.vendor
+
+install: $(VENV)/.installed translations vendor
 
 ## make demo: set up and run the product on its embedded default (SQLite, in-process scheduler).
 demo: install
