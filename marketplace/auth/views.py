@@ -150,8 +150,9 @@ def reset_password():
 
 @bp.get("/sandbox/sms")
 def sandbox_sms():
-    """The sandbox SMS gateway's outbox, for the demo only (SMS_SANDBOX_INBOX)."""
-    if not current_app.config.get("SMS_SANDBOX_INBOX"):
+    """The sandbox SMS gateway's outbox, for the demo only (SMS_SANDBOX_INBOX): it shows every
+    code, so it is never served by a deployment reached over HTTPS."""
+    if not current_app.config.get("SMS_SANDBOX_INBOX") or current_app.config.get("HTTPS"):
         raise NotFound()
     return render_template("auth/sandbox_sms.html", messages=sms.outbox())
 

@@ -135,7 +135,10 @@ def test_the_sandbox_inbox_is_off_unless_configured(app, client):
         _ask_code(client, "13812345678")
         page = client.get("/sandbox/sms").get_data(as_text=True)
         assert texted_code(app, "13812345678") in page
+        app.config["HTTPS"] = True  # never on a real deployment, whatever the setting says
+        assert client.get("/sandbox/sms").status_code == 404
     finally:
+        app.config["HTTPS"] = False
         app.config["SMS_SANDBOX_INBOX"] = False
 
 
