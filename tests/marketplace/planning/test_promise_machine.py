@@ -78,6 +78,7 @@ from marketplace.orders import services as orders
 from marketplace.payments import sandbox
 from marketplace.payments import services as payments
 from marketplace.planning import services as planning
+from tests.invariants import stock_violations
 
 from ..checkout.conftest import travel_factor_row
 
@@ -188,19 +189,8 @@ def check_promises(conn: sa.Connection, now: datetime | None = None) -> Report:
             problems.append(f"{name}: planned {delivery.planned_arrival_at:%H:%M:%S}, {late:.0f} s after its "
                             f"deadline {order.deadline_at:%H:%M:%S}, promise not broken")
 
-    # 3. reserved stock = the open orders' quantities, per stock row
-    wanted = {(p, loc): int(q) for p, loc, q in conn.execute(
-        sa.select(OrderLine.product_id, OrderLine.source_location_id, sa.func.sum(OrderLine.quantity))
-        .join(Order, Order.id == OrderLine.order_id).where(Order.status.in_(OPEN))
-        .group_by(OrderLine.product_id, OrderLine.source_location_id))}
-    for stock in conn.execute(sa.select(Stock.id, Stock.product_id, Stock.location_id, Stock.on_hand, Stock.reserved)):
-        want = wanted.pop((stock.product_id, stock.location_id), 0)
-        if stock.reserved != want:
-            problems.append(f"stock {stock.id}: reserved {stock.reserved}, open orders hold {want}")
-        if stock.on_hand < 0 or stock.reserved < 0 or stock.reserved > stock.on_hand:
-            problems.append(f"stock {stock.id}: on hand {stock.on_hand}, reserved {stock.reserved}")
-    for (product_id, location_id), quantity in wanted.items():
-        problems.append(f"open orders hold {quantity} of product {product_id} at {location_id}: no stock row")
+    # 3. reserved stock = the open orders' quantities, per stock row, never negative
+    problems += stock_violations(conn)
     return Report(problems, broken, broken_early, overdue, len(open_orders))
 
 
