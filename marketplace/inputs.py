@@ -73,6 +73,11 @@ def is_mobile(value: str) -> bool:
     return _MOBILE_RE.fullmatch(value) is not None
 
 
+#: a mobile number as people type it: the same ASCII digits, in groups split by single spaces or
+#: hyphens ("139 1234 5678"), which the services strip before ``is_mobile``
+MOBILE_INPUT_PATTERN = r"1[3-9](?:[ -]?[0-9]){9}"
+
+
 def mobile_validator(message: Any):
     """The WTForms validator of a mobile-number field (the same rule as ``is_mobile``)."""
     from wtforms.validators import ValidationError

@@ -24,6 +24,7 @@ from ..auth.models import ApiToken, Role, User
 from ..columns import utcnow
 from ..errors import DomainError, NotAllowed
 from ..extensions import db, login_manager
+from .openapi import TOKEN, documented
 
 REALM = "shanhuo"
 
@@ -86,6 +87,14 @@ def _require_user() -> None:
         raise InvalidToken() if bearer_token() is not None else AuthenticationRequired()
 
 
+def _secured(wrapped: Callable, access: str, *statuses: int) -> Callable:
+    """Document the bearer scheme and the refusals on the operation; ``api_access`` is read by
+    the OpenAPI test."""
+    documented_view = documented(*statuses, security=TOKEN)(wrapped)
+    documented_view.api_access = access  # type: ignore[attr-defined]
+    return documented_view
+
+
 def token_required(view: Callable) -> Callable:
     """Any signed-in account (by token)."""
 
@@ -94,8 +103,7 @@ def token_required(view: Callable) -> Callable:
         _require_user()
         return view(*args, **kwargs)
 
-    wrapped.api_access = "token"  # type: ignore[attr-defined]  (read by the OpenAPI test)
-    return wrapped
+    return _secured(wrapped, "token", 401)
 
 
 def consumer_required(view: Callable) -> Callable:
@@ -108,8 +116,7 @@ def consumer_required(view: Callable) -> Callable:
             raise NotAllowed(_l("Only consumer accounts can use this."))
         return view(*args, **kwargs)
 
-    wrapped.api_access = "consumer"  # type: ignore[attr-defined]
-    return wrapped
+    return _secured(wrapped, "consumer", 401, 403)
 
 
 def revoke_current_token() -> None:

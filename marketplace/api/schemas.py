@@ -1,25 +1,35 @@
-"""What the API reads and writes: strict parsing of JSON bodies and query strings, and the JSON
-shapes of the areas' objects. The field declarations also produce the OpenAPI request bodies and
-parameters, so the document cannot drift from what is enforced.
+"""What the API reads and writes, as marshmallow schemas: the same classes parse the requests,
+shape the responses and, through flask-smorest, make the OpenAPI document (openapi.py), so the
+document cannot drift from what is enforced.
 
-Bad input is always a 4xx: a body that is not a JSON object → 400; an unknown field → 400
-"unknown_field"; a missing or wrongly typed field → 422 with ``field`` set.
+Bad input is always a 4xx problem: a body that is not one JSON object → 400; an unknown field →
+400 "unknown_field"; a missing or wrongly typed field → 422 "validation_failed" with ``field``
+set, worded in the request's language.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
-from flask import request
+import marshmallow as ma
+from flask import Request, g
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from marshmallow import fields, post_dump, pre_load, validate
+from webargs.flaskparser import FlaskParser
 
-from ..errors import BadRequest, ValidationFailed
-from ..inputs import MAX_ID
+from ..auth.models import Role
+from ..cart.services import MAX_LINE_QUANTITY, parse_quantity
+from ..catalog.models import CertificationType
+from ..catalog.services import SORTS
+from ..checkout.services import IDEMPOTENCY_RE
+from ..errors import BadRequest, DomainError, ValidationFailed
+from ..inputs import MAX_ID, MOBILE_INPUT_PATTERN, has_forbidden_control
+from ..orders.models import CompensationKind, OrderStatus, PaymentMethod
+from ..orders.services import CANCELLABLE
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -28,171 +38,141 @@ class UnknownField(BadRequest):
     code = "unknown_field"
 
 
-# --- reading input -------------------------------------------------------------------------------
+# --- fields of requests --------------------------------------------------------------------------
 
 
-class Field(ABC):
-    """One field of a JSON body or query string: type, bounds, and how to document it."""
-
-    kind = "string"
-
-    def __init__(self, description: str = "", *, required: bool = True, default: Any = None) -> None:
-        self.description = description
-        self.required = required
-        self.default = default
-
-    @abstractmethod
-    def from_json(self, name: str, value: Any) -> Any:
-        """The field's value from a JSON body (each kind of field defines it)."""
-
-    def from_text(self, name: str, raw: str) -> Any:
-        return self.from_json(name, raw)
-
-    def schema(self) -> dict[str, Any]:
-        schema: dict[str, Any] = {"type": self.kind}
-        if self.description:
-            schema["description"] = self.description
-        return schema
+def _storable(value: str) -> None:
+    """No control characters but tab and line breaks (PostgreSQL refuses NUL), no lone surrogates."""
+    if has_forbidden_control(value) or any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise ma.ValidationError("storable")
 
 
-class Int(Field):
-    kind = "integer"
+class FullMatch(validate.Regexp):
+    """The whole value matches (``Regexp`` only anchors the start; "$" would let a newline in)."""
 
-    def __init__(self, description: str = "", *, minimum: int = 1, maximum: int = MAX_ID, **kwargs: Any) -> None:
-        super().__init__(description, **kwargs)
-        self.minimum, self.maximum = minimum, maximum
+    def __init__(self, pattern: str, error: Any) -> None:
+        super().__init__(f"^(?:{pattern})$", error=error)
 
-    def from_json(self, name: str, value: Any) -> int:
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ValidationFailed(_l("“%(field)s” must be a whole number.", field=name), field=name)
-        return self.check(name, value)
-
-    def from_text(self, name: str, raw: str) -> int:
-        if not re.fullmatch(r"-?\d{1,12}", raw):
-            raise ValidationFailed(_l("“%(field)s” must be a whole number.", field=name), field=name)
-        return self.check(name, int(raw))
-
-    def check(self, name: str, value: int) -> int:
-        if not self.minimum <= value <= self.maximum:
-            raise ValidationFailed(_l("“%(field)s” must be between %(min)d and %(max)d.", field=name,
-                                      min=self.minimum, max=self.maximum), field=name)
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ma.ValidationError(str(self.error))
         return value
 
-    def schema(self) -> dict[str, Any]:
-        return {**super().schema(), "minimum": self.minimum, "maximum": self.maximum}
+
+class Worded:
+    """A field whose errors name it (“quantity” must be …), in the request's language. Fields are
+    required unless they have a default or say ``required=False``."""
+
+    def __init__(self, description: str = "", **kwargs: Any) -> None:
+        kwargs.setdefault("required", "load_default" not in kwargs)
+        if description:
+            kwargs["metadata"] = {"description": description, **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
+
+    def type_problem(self) -> str:
+        raise NotImplementedError
+
+    def from_text(self, raw: str) -> Any:
+        """This field's value in a query string (text), before the same checks as in JSON."""
+        return raw
+
+    def make_error(self, key: str, **kwargs: Any) -> ma.ValidationError:
+        if key == "required":
+            return ma.ValidationError(_("“%(field)s” is required.", field=self.name))
+        return ma.ValidationError(self.type_problem())
+
+    def _validate(self, value: Any) -> None:
+        for check in self.validators:
+            try:
+                check(value)
+            except ma.ValidationError as error:
+                raise ma.ValidationError(self._problem(check, error)) from None
+
+    def _problem(self, check: Any, error: ma.ValidationError) -> str:
+        if isinstance(check, validate.Range):
+            return _("“%(field)s” must be between %(min)d and %(max)d.", field=self.name, min=check.min,
+                     max=check.max)
+        if isinstance(check, validate.Length):
+            return _("“%(field)s” must be at most %(max)d characters.", field=self.name, max=check.max)
+        if check is _storable:
+            return _("“%(field)s” contains characters that are not allowed.", field=self.name)
+        if isinstance(check, validate.OneOf):
+            return self.type_problem()
+        return str(error.messages[0])  # the check's own words
+
+
+class Int(Worded, fields.Integer):
+    """A JSON integer (not a string, float or boolean) in minimum..maximum: by default an id."""
+
+    def __init__(self, description: str = "", *, minimum: int = 1, maximum: int = MAX_ID, **kwargs: Any) -> None:
+        super().__init__(description, strict=True, validate=validate.Range(minimum, maximum), **kwargs)
+
+    def type_problem(self) -> str:
+        return _("“%(field)s” must be a whole number.", field=self.name)
+
+    def from_text(self, raw: str) -> Any:
+        return int(raw) if re.fullmatch(r"-?[0-9]{1,12}", raw) else raw
 
 
 class Quantity(Int):
-    """A cart quantity: a JSON integer, then the cart's own rule (1..99) and message."""
+    """A cart quantity: a JSON integer, then the cart's own rule (1..99) and its words."""
 
-    def check(self, name: str, value: int) -> int:
-        from ..cart import services as cart
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        try:
+            return parse_quantity(super()._deserialize(value, attr, data, **kwargs))
+        except DomainError as error:
+            raise ma.ValidationError(error.message) from None
 
-        return cart.parse_quantity(value)
 
-
-class Text(Field):
+class Text(Worded, fields.String):
     def __init__(self, description: str = "", *, max_length: int = 200, pattern: str | None = None,
                  pattern_message: Any = None, **kwargs: Any) -> None:
-        super().__init__(description, **kwargs)
-        self.max_length = max_length
-        self.pattern = re.compile(pattern) if pattern else None
-        self.pattern_message = pattern_message
+        checks: list[Any] = [validate.Length(max=max_length), _storable]
+        if pattern is not None:
+            checks.append(FullMatch(pattern, pattern_message))
+        super().__init__(description, validate=checks, **kwargs)
 
-    def from_json(self, name: str, value: Any) -> str:
-        if not isinstance(value, str):
-            raise ValidationFailed(_l("“%(field)s” must be text.", field=name), field=name)
-        if len(value) > self.max_length:
-            raise ValidationFailed(_l("“%(field)s” must be at most %(max)d characters.", field=name,
-                                      max=self.max_length), field=name)
-        # NUL and lone surrogates cannot be stored (PostgreSQL refuses them): say so, not 500.
-        if "\x00" in value or not _encodable(value):
-            raise ValidationFailed(_l("“%(field)s” contains characters that are not allowed.", field=name),
-                                   field=name)
-        if self.pattern is not None and not self.pattern.fullmatch(value):
-            raise ValidationFailed(self.pattern_message, field=name)
-        return value
-
-    def schema(self) -> dict[str, Any]:
-        schema = {**super().schema(), "maxLength": self.max_length}
-        if self.pattern is not None:
-            schema["pattern"] = f"^{self.pattern.pattern.lstrip('^').rstrip('$')}$"
-        return schema
+    def type_problem(self) -> str:
+        return _("“%(field)s” must be text.", field=self.name)
 
 
-def _encodable(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+def Mobile(description: str = "11-digit mainland mobile number", **kwargs: Any) -> Text:
+    """ASCII digits only (full-width look-alikes are refused), in groups as people type them."""
+    return Text(description, max_length=32, pattern=MOBILE_INPUT_PATTERN,
+                pattern_message=_l("Enter an 11-digit mainland mobile number, e.g. 13912345678."), **kwargs)
 
 
-class Flag(Field):
-    kind = "boolean"
+class Flag(Worded, fields.Boolean):
+    """true/false in JSON; 1/0 or true/false in a query string."""
 
-    def from_json(self, name: str, value: Any) -> bool:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
         if not isinstance(value, bool):
-            raise ValidationFailed(_l("“%(field)s” must be true or false.", field=name), field=name)
+            raise self.make_error("invalid")
         return value
 
-    def from_text(self, name: str, raw: str) -> bool:
-        if raw.lower() in ("1", "true"):
-            return True
-        if raw.lower() in ("0", "false"):
-            return False
-        raise ValidationFailed(_l("“%(field)s” must be true or false.", field=name), field=name)
+    def type_problem(self) -> str:
+        return _("“%(field)s” must be true or false.", field=self.name)
+
+    def from_text(self, raw: str) -> Any:
+        return {"1": True, "true": True, "0": False, "false": False}.get(raw.lower(), raw)
 
 
-class Choice(Field):
-    def __init__(self, values: list[str], description: str = "", **kwargs: Any) -> None:
-        super().__init__(description, **kwargs)
-        self.values = list(values)
+class Choice(Worded, fields.String):
+    def __init__(self, choices: list[str], description: str = "", **kwargs: Any) -> None:
+        super().__init__(description, validate=validate.OneOf(choices), **kwargs)
 
-    def from_json(self, name: str, value: Any) -> str:
-        if not isinstance(value, str) or value not in self.values:
-            raise ValidationFailed(_l("“%(field)s” must be one of: %(choices)s.", field=name,
-                                      choices=", ".join(self.values)), field=name)
-        return value
-
-    def schema(self) -> dict[str, Any]:
-        return {**super().schema(), "enum": self.values}
+    def type_problem(self) -> str:
+        choices = self.validators[0].choices
+        return _("“%(field)s” must be one of: %(choices)s.", field=self.name, choices=", ".join(choices))
 
 
-class Fields:
-    """The fields a JSON body or a query string may carry. ``ignore`` names fields that are
-    accepted and dropped (e.g. prices a client sends with an order: the server computes them)."""
+# --- reading requests ----------------------------------------------------------------------------
 
-    def __init__(self, fields: dict[str, Field], *, ignore: Callable[[str], bool] | None = None) -> None:
-        self.fields = fields
-        self.ignore = ignore or (lambda name: False)
 
-    def load(self, data: Mapping[str, Any], *, text: bool = False) -> dict[str, Any]:
-        for name in data:
-            if name not in self.fields and not self.ignore(name):
-                raise UnknownField(_l("Unknown field “%(field)s”.", field=str(name)[:64]), field=str(name)[:64])
-        values: dict[str, Any] = {}
-        for name, field in self.fields.items():
-            if name not in data:
-                if field.required:
-                    raise ValidationFailed(_l("“%(field)s” is required.", field=name), field=name)
-                values[name] = field.default
-                continue
-            values[name] = field.from_text(name, data[name]) if text else field.from_json(name, data[name])
-        return values
-
-    def json_schema(self) -> dict[str, Any]:
-        return {
-            "type": "object",
-            "properties": {name: field.schema() for name, field in self.fields.items()},
-            "required": [name for name, field in self.fields.items() if field.required],
-            "additionalProperties": False,
-        }
-
-    def parameters(self) -> list[dict[str, Any]]:
-        return [{"name": name, "in": "query", "required": field.required, "schema": field.schema(),
-                 **({"description": field.description} if field.description else {})}
-                for name, field in self.fields.items()]
+def requires_body(schema: Any) -> bool:
+    """A body whose fields are all optional may be left out (the same as ``{}``)."""
+    schema = schema() if isinstance(schema, type) else schema
+    return any(field.required for field in schema.fields.values())
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -204,154 +184,280 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return data
 
 
-def json_body(fields: Fields, *, optional: bool = False) -> dict[str, Any]:
-    """The request's JSON object, checked against ``fields``. ``optional``: no body at all is
-    the same as ``{}``."""
-    request.max_content_length = MAX_BODY_BYTES
-    raw = request.get_data(cache=True)
-    if optional and not raw.strip():
-        return fields.load({})
-    if not request.is_json:
-        raise BadRequest(_l("Send a JSON object with the header “Content-Type: application/json”."))
-    try:
-        data = json.loads(raw, object_pairs_hook=_no_duplicates)
-    except (ValueError, RecursionError):  # includes UnicodeDecodeError
-        raise BadRequest(_l("The request body is not valid JSON.")) from None
-    if not isinstance(data, dict):
-        raise BadRequest(_l("The request body must be a JSON object."))
-    return fields.load(data)
+class Parser(FlaskParser):
+    """webargs, held to the rules above: one JSON object per body, one value per query parameter
+    (empty counts as absent), unknown fields refused, and one problem naming one field."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
+
+    def load_json(self, req: Request, schema: ma.Schema) -> dict[str, Any]:
+        req.max_content_length = MAX_BODY_BYTES
+        raw = req.get_data(cache=True)
+        if not raw.strip() and not requires_body(schema):
+            return {}
+        if not req.is_json:
+            raise BadRequest(_l("Send a JSON object with the header “Content-Type: application/json”."))
+        try:
+            data = json.loads(raw, object_pairs_hook=_no_duplicates)
+        except (ValueError, RecursionError):  # includes UnicodeDecodeError
+            raise BadRequest(_l("The request body is not valid JSON.")) from None
+        if not isinstance(data, dict):
+            raise BadRequest(_l("The request body must be a JSON object."))
+        return data
+
+    def load_querystring(self, req: Request, schema: ma.Schema) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for name, values in req.args.lists():
+            if len(values) > 1:
+                raise BadRequest(_l("“%(field)s” is given more than once.", field=name[:64]), field=name[:64])
+            field = schema.fields.get(name)
+            if field is None:
+                data[name] = values[0]  # refused by the schema as unknown
+            elif values[0] != "":
+                data[name] = field.from_text(values[0])
+        return data
+
+    def handle_error(self, error: ma.ValidationError, req: Request, schema: ma.Schema, *,
+                     error_status_code: int | None, error_headers: Any) -> None:
+        (messages,) = error.messages.values()  # {location: {field: [message]}}
+        names = {field.data_key or name: name for name, field in schema.fields.items()}
+        unknown = [str(key)[:64] for key in messages if key not in names]
+        if unknown:
+            raise UnknownField(_("Unknown field “%(field)s”.", field=unknown[0]), field=unknown[0])
+        key = next(key for key in names if key in messages)  # the first in the schema's order
+        message = messages[key]
+        while isinstance(message, list | dict):
+            message = next(iter(message.values())) if isinstance(message, dict) else message[0]
+        raise ValidationFailed(str(message), field=names[key])
 
 
-def query(fields: Fields) -> dict[str, Any]:
-    """The query string, checked against ``fields`` (empty values count as absent)."""
-    data: dict[str, str] = {}
-    for name, values in request.args.lists():
-        if len(values) > 1:
-            raise BadRequest(_l("“%(field)s” is given more than once.", field=name[:64]), field=name[:64])
-        if values[0] != "":
-            data[name] = values[0]
-        elif name not in fields.fields:
-            data[name] = ""  # still an unknown field
-    return fields.load(data, text=True)
+# --- requests ------------------------------------------------------------------------------------
 
 
-# --- writing output ------------------------------------------------------------------------------
+def schema(name: str, /, *bases: type[ma.Schema], **declared: fields.Field) -> type[ma.Schema]:
+    """A schema class (``name`` in the document) with these fields after those of ``bases``."""
+    return type(name, bases, declared)
 
 
-def iso(value: datetime | None) -> str | None:
-    """A UTC time as ISO-8601 with "Z" (whole seconds)."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+IDEMPOTENCY_KEY_MESSAGE = _l("“idempotency_key” must be 8 to 64 letters, digits, “-” or “_”.")
 
 
-def names(obj: Any) -> dict[str, str]:
-    return {"name_zh": obj.name_zh, "name_en": obj.name_en}
+def _idempotency_key(description: str, **kwargs: Any) -> Text:
+    return Text(description, max_length=64, pattern=IDEMPOTENCY_RE.pattern, pattern_message=IDEMPOTENCY_KEY_MESSAGE,
+                required=False, **kwargs)
 
 
-def user(u: Any) -> dict[str, Any]:
-    return {"id": u.id, "mobile": u.mobile, "name": u.name, "role": u.role.value, "locale": u.locale}
+Registration = schema("Registration", ma.Schema, mobile=Mobile(),
+                      password=Text("8–128 characters, letters and digits", max_length=128),
+                      name=Text("Display name", max_length=64, load_default=""))
+Credentials = schema("Credentials", ma.Schema, mobile=Mobile(), password=Text(max_length=1024))
+NewAddress = schema("NewAddress", ma.Schema, village_id=Int("A village id from /towns/{town_id}/villages"),
+                    detail=Text("Street, house number or landmark", max_length=200),
+                    recipient_name=Text(max_length=64), recipient_mobile=Mobile(), make_default=Flag(load_default=False))
+CartLine = schema("CartLine", ma.Schema, quantity=Quantity("How many (replaces the quantity in the cart)",
+                                                           minimum=1, maximum=MAX_LINE_QUANTITY))
+QuoteRequest = schema("QuoteRequest", ma.Schema, address_id=Int("One of the consumer's addresses"))
+Cancellation = schema("Cancellation", ma.Schema, reason=Text(max_length=200, load_default=""))
+IdempotencyHeader = schema("IdempotencyHeader", ma.Schema, idempotency_key=_idempotency_key(
+    "Instead of `idempotency_key` in the body.", data_key="Idempotency-Key"))
+
+# Prices, fees and totals are the server's to compute: such fields are accepted and ignored.
+PRICE_FIELDS = frozenset({"price", "prices", "total", "subtotal", "fee", "delivery_fee", "amount"})
 
 
-def category(c: Any) -> dict[str, Any]:
-    return {"id": c.id, "slug": c.slug, **names(c), "icon": c.icon, "parent_id": c.parent_id}
+class NewOrder(ma.Schema):
+    address_id = Int("One of the consumer's addresses")
+    window = Text("A window code from the quote, e.g. 6h", max_length=8)
+    payment_method = Choice([m.value for m in PaymentMethod])
+    idempotency_key = _idempotency_key(
+        "Or the Idempotency-Key header; a retry with the same key returns the first order")
+
+    @pre_load
+    def _ignore_prices(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        return {name: value for name, value in data.items()
+                if not (str(name).endswith("_fen") or name in PRICE_FIELDS)}
 
 
-def town(t: Any) -> dict[str, Any]:
-    return {"id": t.id, "code": t.code, **names(t)}
+class ProductQuery(ma.Schema):
+    q = Text("Words in the name or description (zh or en)", max_length=100, load_default="")
+    category = Int("Category id", required=False)
+    min_fen = Int("Lowest price, fen", minimum=0, maximum=10**9, required=False)
+    max_fen = Int("Highest price, fen", minimum=0, maximum=10**9, required=False)
+    certified = Flag("Only certified products (1/0, true/false)", load_default=False)
+    within = Choice(["2", "6"], "Stocked where a 2 h or 6 h window can usually be kept", required=False)
+    sort = Choice(list(SORTS), load_default="featured")
+    page = Int(minimum=1, maximum=10**6, load_default=1)
 
 
-def village(v: Any) -> dict[str, Any]:
-    return {"id": v.id, "code": v.code, "town_id": v.town_id, **names(v)}
+# --- responses -----------------------------------------------------------------------------------
 
 
-def product(p: Any) -> dict[str, Any]:
-    return {
-        "id": p.id, "sku": p.sku, **names(p), "unit_zh": p.unit_zh, "unit_en": p.unit_en,
-        "price_fen": p.price_fen, "weight_g": p.weight_g, "certification_type": p.certification_type.value,
-        "featured": p.featured,
-        "category": {"id": p.category.id, "slug": p.category.slug, **names(p.category)},
-        "cooperative": {"id": p.cooperative.id, **names(p.cooperative)},
-    }
+class With:
+    """``obj`` with a few more attributes to dump (a product with its stock, …)."""
+
+    def __init__(self, obj: Any, **extra: Any) -> None:
+        self.__dict__.update(extra, _obj=obj)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._obj, name)
 
 
-def product_detail(p: Any, stock: Any, fastest: Any, window_names: dict[str, Any]) -> dict[str, Any]:
-    village = p.cooperative.village
-    return {
-        **product(p),
-        "description_zh": p.description_zh, "description_en": p.description_en,
-        "shelf_life_days": p.shelf_life_days, "certification_no": p.certification_no,
-        "handling_flags": list(p.handling_flags or []),
-        "origin": {"village_id": village.id, **names(village)},
-        "stock": {"available": stock.available, "at_warehouse": stock.at_warehouse,
-                  "at_cooperative": stock.at_cooperative},
-        "fastest_delivery": None if fastest is None else {
-            **_window(fastest.code, window_names), "deadline_at": iso(fastest.deadline_at),
-            "eta_at": iso(fastest.eta_at), "fee_fen": fastest.fee_fen,
-        },
-    }
+class UtcTime(fields.DateTime):
+    """A UTC time as ISO-8601 with Z, whole seconds."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(metadata={"description": "UTC, ISO-8601 with Z."}, **kwargs)
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _window(code: str, window_names: dict[str, Any]) -> dict[str, Any]:
-    found = window_names.get(code)
-    return {"window": code, "window_name_zh": found.name_zh if found else code,
-            "window_name_en": found.name_en if found else code}
+class Out(ma.Schema):
+    """A response body: every field always there (null where it may be), and no other."""
+
+    OPTIONAL: tuple[str, ...] = ()
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        field_obj.required = field_name not in self.OPTIONAL
 
 
-def window_quote(q: Any, window_names: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **_window(q.code, window_names), "feasible": q.feasible, "reason_code": q.reason_code,
-        "reason": q.reason or None, "fee_fen": q.fee_fen, "deadline_at": iso(q.deadline_at),
-        "eta_at": iso(q.eta_at),
-    }
+Str, Integer, Bool, Nested = fields.String, fields.Integer, fields.Boolean, fields.Nested
 
 
-def address(a: Any) -> dict[str, Any]:
-    from ..geo import services as geo
-
-    v = a.village
-    return {
-        "id": a.id, "village": {"id": v.id, **names(v)}, "town": {"id": v.town.id, **names(v.town)},
-        "detail": a.detail, "recipient_name": a.recipient_name, "recipient_mobile": a.recipient_mobile,
-        "is_default": a.is_default, "text_zh": geo.full_text(a), "text_en": geo.full_text(a, english=True),
-    }
+def out(name: str, /, *bases: type[Out], **declared: fields.Field) -> type[Out]:
+    return schema(name, *(bases or (Out,)), **declared)
 
 
-def cart(view: Any) -> dict[str, Any]:
-    return {
-        "items": [{"product": product(line.product), "quantity": line.quantity, "available": line.available,
-                   "line_total_fen": line.total_fen, "short": line.short} for line in view.lines],
-        "count": view.count, "subtotal_fen": view.subtotal_fen, "has_shortage": view.has_shortage,
-    }
+def Fen(**kwargs: Any) -> fields.Integer:
+    return Integer(metadata={"description": "Money in integer fen (1/100 yuan)."}, **kwargs)
 
 
-def order(o: Any, cancellable: bool) -> dict[str, Any]:
-    w = o.window_class
-    return {
-        "number": o.number, "status": o.status.value, "payment_method": o.payment_method.value,
-        "window": w.code, "window_name_zh": w.name_zh, "window_name_en": w.name_en,
-        "placed_at": iso(o.placed_at), "deadline_at": iso(o.deadline_at),
-        "promised_eta_at": iso(o.promised_eta_at), "delivered_at": iso(o.delivered_at),
-        "subtotal_fen": o.subtotal_fen, "delivery_fee_fen": o.delivery_fee_fen, "total_fen": o.total_fen,
-        "cancellable": cancellable,
-        "lines": [{"product_id": line.product_id, "name_zh": line.product_name_zh, "name_en": line.product_name_en,
-                   "unit_price_fen": line.unit_price_fen, "quantity": line.quantity,
-                   "line_total_fen": line.line_total_fen} for line in o.lines],
-    }
+def Many(item: type[Out], **kwargs: Any) -> fields.List:
+    return fields.List(Nested(item), **kwargs)
 
 
-def order_detail(o: Any, cancellable: bool, tracking: Any, payment_url: str | None = None) -> dict[str, Any]:
-    return {
-        **order(o, cancellable),
-        "recipient_name": o.recipient_name, "recipient_mobile": o.recipient_mobile, "address_text": o.address_text,
-        "payment_expires_at": iso(o.payment_expires_at), "cancel_reason": o.cancel_reason or None,
-        "payment_url": payment_url,
-        "tracking": None if tracking is None else {
-            "eta_at": iso(tracking.eta_at), "vehicle_plate": tracking.vehicle_plate,
-            "stops_before": tracking.stops_before, "stops_done": tracking.stops_done,
-        },
-        "events": [{"kind": e.kind, "from_status": e.from_status, "to_status": e.to_status, "at": iso(e.created_at)}
-                   for e in o.events],
-        "compensations": [{"kind": c.kind.value, "amount_fen": c.amount_fen, "reason": c.reason,
-                           "at": iso(c.created_at)} for c in o.compensations],
-    }
+def Const(value: str) -> fields.Constant:
+    return fields.Constant(value, metadata={"type": "string", "enum": [value]})
+
+
+def Computed(function: Any, json_type: Any, **metadata: Any) -> fields.Function:
+    return fields.Function(function, metadata={"type": json_type, **metadata})
+
+
+Index = out("Index", name=Str(), version=Str())
+User = out("User", id=Integer(), mobile=Str(), name=Str(), role=fields.Enum(Role, by_value=True),
+           locale=Str(allow_none=True))
+Token = out("Token", token=Str(metadata={"description": "Send as “Authorization: Bearer <token>”. Shown once; "
+                                                       "valid for 30 days unless revoked."}),
+            token_type=Const("Bearer"), user=Nested(User))
+Names = out("Names", name_zh=Str(), name_en=Str())
+Named = out("Named", Names, id=Integer())
+CategoryBrief = out("CategoryBrief", Named, slug=Str())
+Category = out("Category", CategoryBrief, icon=Str(), parent_id=Integer(allow_none=True))
+Product = out("Product", Named, sku=Str(), unit_zh=Str(), unit_en=Str(), price_fen=Fen(),
+              weight_g=Integer(metadata={"description": "Grams."}),
+              certification_type=fields.Enum(CertificationType, by_value=True), featured=Bool(),
+              category=Nested(CategoryBrief), cooperative=Nested(Named))
+Town = out("Town", Named, code=Str())
+Village = out("Village", Town, town_id=Integer())
+WINDOW_CODE = {"description": "Window class code, e.g. 2h, 6h, 12h, 18h."}
+
+
+def _window_classes() -> dict[str, Any]:
+    if "api_window_classes" not in g:
+        from ..planning import promise
+
+        g.api_window_classes = {w.code: w for w in promise.window_classes()}
+    return g.api_window_classes
+
+
+class Window(Out):
+    """A window class by its code, with its names."""
+
+    window = Str(attribute="code", metadata=WINDOW_CODE)
+    window_name_zh = Str()
+    window_name_en = Str()
+
+    @post_dump
+    def _names(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        found = _window_classes().get(data["window"])
+        data["window_name_zh"] = found.name_zh if found else data["window"]
+        data["window_name_en"] = found.name_en if found else data["window"]
+        return data
+
+
+WindowQuote = out(
+    "WindowQuote", Window, feasible=Bool(),
+    reason_code=Str(allow_none=True, metadata={"description": "Why not feasible, e.g. fleet_busy."}),
+    reason=Computed(lambda q: q.reason or None, ["string", "null"], description="The reason, for people."),
+    fee_fen=Fen(), deadline_at=UtcTime(), eta_at=UtcTime(allow_none=True))
+ProductDetail = out(
+    "ProductDetail", Product, description_zh=Str(), description_en=Str(), shelf_life_days=Integer(allow_none=True),
+    certification_no=Str(), handling_flags=Computed(lambda p: list(p.handling_flags or []), "array",
+                                                    items={"type": "string"}),
+    origin=Nested(out("Origin", Names, village_id=Integer(attribute="id")), attribute="cooperative.village"),
+    stock=Nested(out("StockState", available=Integer(), at_warehouse=Integer(), at_cooperative=Integer())),
+    fastest_delivery=Nested(
+        out("FastestDelivery", Window, deadline_at=UtcTime(), eta_at=UtcTime(allow_none=True), fee_fen=Fen()),
+        allow_none=True, metadata={"description": "The fastest window the current plan can keep for one unit to "
+                                                  "the caller's default address (the county town when unknown), "
+                                                  "or null."}))
+ProductPage = out("ProductPage", items=Many(Product), total=Integer(), page=Integer(), pages=Integer())
+
+
+class Address(Out):
+    id = Integer()
+    village = Nested(Named)
+    town = Nested(Named, attribute="village.town")
+    detail, recipient_name, recipient_mobile = Str(), Str(), Str()
+    is_default = Bool()
+    text_zh, text_en = Str(), Str()
+
+    @post_dump(pass_original=True)
+    def _texts(self, data: dict[str, Any], address: Any, **kwargs: Any) -> dict[str, Any]:
+        from ..geo.services import full_text
+
+        return {**data, "text_zh": full_text(address), "text_en": full_text(address, english=True)}
+
+
+CartItem = out("CartItem", product=Nested(Product), quantity=Integer(), available=Integer(),
+               line_total_fen=Fen(attribute="total_fen"),
+               short=Bool(metadata={"description": "More in the cart than is available now."}))
+Cart = out("Cart", items=Many(CartItem, attribute="lines"), count=Integer(), subtotal_fen=Fen(), has_shortage=Bool())
+Quote = out("Quote", address_id=Integer(attribute="address.id"), subtotal_fen=Fen(), windows=Many(WindowQuote))
+OrderLine = out("OrderLine", product_id=Integer(), name_zh=Str(attribute="product_name_zh"),
+                name_en=Str(attribute="product_name_en"), unit_price_fen=Fen(), quantity=Integer(),
+                line_total_fen=Fen())
+Order = out(
+    "Order", number=Str(), status=fields.Enum(OrderStatus, by_value=True),
+    payment_method=fields.Enum(PaymentMethod, by_value=True), window=Str(attribute="window_class.code", metadata=WINDOW_CODE),
+    window_name_zh=Str(attribute="window_class.name_zh"), window_name_en=Str(attribute="window_class.name_en"),
+    placed_at=UtcTime(), deadline_at=UtcTime(), promised_eta_at=UtcTime(allow_none=True),
+    delivered_at=UtcTime(allow_none=True), subtotal_fen=Fen(), delivery_fee_fen=Fen(), total_fen=Fen(),
+    cancellable=Computed(lambda o: o.status in CANCELLABLE, "boolean"), lines=Many(OrderLine))
+OrderDetail = out(
+    "OrderDetail", Order, recipient_name=Str(), recipient_mobile=Str(), address_text=Str(),
+    payment_expires_at=UtcTime(allow_none=True),
+    cancel_reason=Computed(lambda o: o.cancel_reason or None, ["string", "null"]),
+    payment_url=Str(allow_none=True, metadata={
+        "format": "uri", "description": "Where to pay: set when an online order awaiting payment is placed."}),
+    tracking=Nested(out("Tracking", eta_at=UtcTime(allow_none=True), vehicle_plate=Str(allow_none=True),
+                        stops_before=Integer(), stops_done=Integer()), allow_none=True),
+    events=Many(out("OrderEvent", kind=Str(), from_status=Str(allow_none=True), to_status=Str(allow_none=True),
+                    at=UtcTime(attribute="created_at"))),
+    compensations=Many(out("Compensation", kind=fields.Enum(CompensationKind, by_value=True), amount_fen=Fen(),
+                           reason=Str(), at=UtcTime(attribute="created_at"))))
+CategoryList, TownList, VillageList, AddressList, OrderList = (
+    out(f"{schema.__name__}List", items=Many(schema)) for schema in (Category, Town, Village, Address, Order))
+
+
+class Error(Out):
+    OPTIONAL = ("field",)
+
+    error = Str(metadata={"description": "Machine-readable code, e.g. validation_failed."})
+    message = Str(metadata={"description": "For people, in the request's language."})
+    field = Str(metadata={"description": "The offending field, when there is one."})
+
+
+WindowUnavailable = out("WindowUnavailable", error=Const("window_unavailable"), message=Str(), windows=Many(
+    WindowQuote, metadata={"description": "Fresh quotes: choose another feasible window and retry with a new key."}))

@@ -1,276 +1,265 @@
 """JSON API for mobile apps, under /api/v1 (token auth; CSRF does not apply).
 
-Views parse (``schemas``), authorize (``auth``) and call the same services as the pages. Domain
-errors become ``{"error", "message"}`` problems in ``marketplace/errors.py``; the handler below
-only adds what the API knows more about: the offending ``field``, and the fresh ``windows`` of a
-window that can no longer be kept.
+Views parse and shape with the marshmallow schemas of ``schemas`` (through flask-smorest's
+``arguments`` and ``response``), authorize with ``auth`` and call the same services as the pages;
+the OpenAPI document is generated from all of that (``openapi``). Domain errors become
+``{"error", "message"}`` problems in ``marketplace/errors.py``; the handler below only adds what
+the API knows more about: the offending ``field``, and the fresh ``windows`` of a window that
+can no longer be kept.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from .. import vendor
 from ..auth import services as auth_services
 from ..cart import services as cart_services
-from ..cart.services import MAX_LINE_QUANTITY
 from ..catalog import services as catalog
 from ..checkout import services as checkout
 from ..columns import utcnow
 from ..errors import Conflict, DomainError, NotFound, ValidationFailed, error_response
-from ..extensions import csrf, limiter
+from ..extensions import csrf, limit
 from ..geo import services as geo
-from ..inputs import external_url
+from ..inputs import MAX_ID, external_url
 from ..orders import services as orders
 from ..orders.models import OrderStatus, PaymentMethod
-from ..planning import promise
-from . import auth, schemas
+from . import auth
+from . import schemas as s
 from .auth import consumer_required, token_required
-from .schemas import Choice, Fields, Flag, Int, Quantity, Text
+from .openapi import OPTIONAL_TOKEN, Blueprint, document, documented
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = Blueprint("api", __name__, url_prefix="/api/v1", template_folder="templates", static_folder="static")
 csrf.exempt(bp)
 auth.install(bp)
 
-ID = f"int(min=1, max={schemas.MAX_ID})"  # larger numbers are not ids (and would overflow)
+ID = f"int(min=1, max={MAX_ID})"  # larger numbers are not ids (and would overflow)
 ORDER_NUMBER = re.compile(r"[A-Za-z0-9_-]{1,24}")
+NUMBER = [{"in": "path", "name": "number", "description": "The order number",
+           "schema": {"type": "string", "pattern": f"^{ORDER_NUMBER.pattern}$"}}]
 
 
 @bp.errorhandler(DomainError)
 def _problem(error: DomainError):
     response, status = error_response(error.status, error.code, error.message)
-    extra = {}
+    extra: dict[str, Any] = {}
     if error.field:
         extra["field"] = error.field
     if isinstance(error, checkout.WindowUnavailable):
-        extra["windows"] = _quotes(error.quotes)
+        extra["windows"] = s.WindowQuote(many=True).dump(error.quotes)
     if extra:
         response = jsonify({**response.get_json(), **extra})
     return response, status
 
 
-def _login_rate_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+def _no_content():
+    return current_app.response_class(status=204)
 
 
-def _window_names() -> dict:
-    return {w.code: w for w in promise.window_classes()}
+def login_rate_limited(view):
+    """At most LOGIN_RATE_LIMIT attempts per address (429 past it)."""
+    return documented(429)(limit("LOGIN_RATE_LIMIT")(view))
 
 
-def _quotes(quotes) -> list[dict]:
-    window_names = _window_names()
-    return [schemas.window_quote(q, window_names) for q in quotes]
+# --- about the API -------------------------------------------------------------------------------
 
 
-@bp.get("/")
+@bp.get("/", tags=["meta"])
+@bp.response(200, s.Index)
 def index():
-    return jsonify(name="shanhuo", version="v1")
+    """API name and version"""
+    return {"name": "shanhuo", "version": "v1"}
 
 
-@bp.get("/openapi.json")
+@bp.get("/openapi.json", tags=["meta"])
+@bp.response(200, {"type": "object"}, description="OpenAPI 3.1")
 def openapi():
-    from .openapi import document
-
+    """This document"""
     return jsonify(document())
+
+
+@bp.get("/docs", tags=["meta"])
+@bp.response(200, {"type": "string"}, content_type="text/html", description="Swagger UI")
+def docs():
+    """Interactive documentation of this API (Swagger UI, served from this site)"""
+    # no inline script (the site's policy is script-src 'self'): its code is static/docs.js
+    return current_app.make_response(render_template("api/docs.html", asset=vendor.asset_url))
 
 
 # --- accounts and tokens -------------------------------------------------------------------------
 
-REGISTER = Fields({
-    "mobile": Text("11-digit mainland mobile number", max_length=32),
-    "password": Text("8–128 characters, letters and digits", max_length=128),
-    "name": Text("Display name", max_length=64, required=False, default=""),
-})
-CREDENTIALS = Fields({
-    "mobile": Text(max_length=32),
-    "password": Text(max_length=1024),
-})
 
-
-def _token_response(user, status: int):
+def _token(user, status: int):
     device = "".join(ch for ch in request.user_agent.string if ch.isprintable())[:56]
-    token = auth_services.issue_token(user, f"api {device}".strip())
-    return jsonify(token=token, token_type="Bearer", user=schemas.user(user)), status
+    return {"token": auth_services.issue_token(user, f"api {device}".strip()), "user": user}, status
 
 
-@bp.post("/auth/register")
-@limiter.limit(_login_rate_limit)
-def register():
-    data = schemas.json_body(REGISTER)
-    user = auth_services.register_consumer(data["mobile"], data["password"], data["name"])
-    return _token_response(user, 201)
+@bp.post("/auth/register", tags=["auth"], problems=(409,))
+@login_rate_limited
+@bp.arguments(s.Registration)
+@bp.response(201, s.Token, description="Account created")
+def register(data):
+    """Create a consumer account and get a token
+
+    409 `conflict` when the mobile number is already registered. Rate-limited."""
+    return _token(auth_services.register_consumer(data["mobile"], data["password"], data["name"]), 201)
 
 
-@bp.post("/auth/token")
-@limiter.limit(_login_rate_limit)
-def issue_token():
-    data = schemas.json_body(CREDENTIALS)
-    user = auth_services.authenticate(data["mobile"], data["password"])
-    return _token_response(user, 200)
+@bp.post("/auth/token", tags=["auth"], problems=(401,))
+@login_rate_limited
+@bp.arguments(s.Credentials)
+@bp.response(200, s.Token, description="Signed in")
+def issue_token(data):
+    """Sign in: exchange mobile and password for a token
+
+    401 `invalid_credentials` for a wrong mobile number or password. Rate-limited."""
+    return _token(auth_services.authenticate(data["mobile"], data["password"]), 200)
 
 
-@bp.delete("/auth/token")
+@bp.delete("/auth/token", tags=["auth"])
 @token_required
+@bp.response(204, description="Revoked")
 def revoke_token():
+    """Sign out: revoke the token of this request"""
     auth.revoke_current_token()
-    return "", 204
+    return _no_content()
 
 
 # --- catalog -------------------------------------------------------------------------------------
 
-PRODUCT_QUERY = Fields({
-    "q": Text("Words in the name or description (zh or en)", max_length=100, required=False, default=""),
-    "category": Int("Category id", required=False),
-    "min_fen": Int("Lowest price, fen", minimum=0, maximum=10**9, required=False),
-    "max_fen": Int("Highest price, fen", minimum=0, maximum=10**9, required=False),
-    "certified": Flag("Only certified products (1/0, true/false)", required=False, default=False),
-    "within": Choice(["2", "6"], "Stocked where a 2 h or 6 h window can usually be kept", required=False),
-    "sort": Choice(list(catalog.SORTS), required=False, default="featured"),
-    "page": Int(minimum=1, maximum=10**6, required=False, default=1),
-})
 
-
-@bp.get("/categories")
+@bp.get("/categories", tags=["catalog"], operation_id="listCategories")
+@bp.response(200, s.CategoryList)
 def categories():
-    return jsonify(items=[schemas.category(c) for c in catalog.categories()])
+    """Product categories"""
+    return {"items": catalog.categories()}
 
 
-@bp.get("/products")
-def products():
-    args = schemas.query(PRODUCT_QUERY)
-    result = catalog.list_products(catalog.Filters(
-        text=args["q"], category_id=args["category"], min_price_fen=args["min_fen"],
-        max_price_fen=args["max_fen"], certified_only=args["certified"],
-        within_hours=int(args["within"]) if args["within"] else None,
+@bp.get("/products", tags=["catalog"], operation_id="listProducts")
+@documented(security=OPTIONAL_TOKEN, description=f"{catalog.PAGE_SIZE} per page. With a token, `within` uses the "
+                                                 "warehouse serving the consumer's default address.")
+@bp.arguments(s.ProductQuery, location="query")
+@bp.response(200, s.ProductPage, description="A page of products")
+def products(args):
+    """Products on sale, filtered and paged"""
+    return catalog.list_products(catalog.Filters(
+        text=args["q"], category_id=args.get("category"), min_price_fen=args.get("min_fen"),
+        max_price_fen=args.get("max_fen"), certified_only=args["certified"],
+        within_hours=int(args["within"]) if "within" in args else None,
         near_location_id=catalog.serving_location_for_current_user(), sort=args["sort"], page=args["page"],
     ))
-    return jsonify(items=[schemas.product(p) for p in result.items], total=result.total, page=result.page,
-                   pages=result.pages)
 
 
-@bp.get(f"/products/<{ID}:product_id>")
+@bp.get(f"/products/<{ID}:product_id>", tags=["catalog"], operation_id="getProduct", problems=(404,))
+@documented(security=OPTIONAL_TOKEN)
+@bp.response(200, s.ProductDetail)
 def product(product_id: int):
+    """A product with its stock and fastest delivery"""
     found = catalog.product_for_sale(product_id)
     fastest, _place = catalog.fastest_delivery(found)
-    return jsonify(schemas.product_detail(found, catalog.stock_state(found.id), fastest, _window_names()))
+    return s.With(found, stock=catalog.stock_state(found.id), fastest_delivery=fastest)
 
 
 # --- places and addresses ------------------------------------------------------------------------
 
-ADDRESS = Fields({
-    "village_id": Int("A village id from /towns/{town_id}/villages"),
-    "detail": Text("Street, house number or landmark", max_length=200),
-    "recipient_name": Text(max_length=64),
-    "recipient_mobile": Text(max_length=32),
-    "make_default": Flag(required=False, default=False),
-})
 
-
-@bp.get("/towns")
+@bp.get("/towns", tags=["places"], operation_id="listTowns")
+@bp.response(200, s.TownList)
 def towns():
-    return jsonify(items=[schemas.town(t) for t in geo.towns()])
+    """Towns of the county"""
+    return {"items": geo.towns()}
 
 
-@bp.get(f"/towns/<{ID}:town_id>/villages")
+@bp.get(f"/towns/<{ID}:town_id>/villages", tags=["places"], operation_id="listVillages", problems=(404,))
+@bp.response(200, s.VillageList)
 def villages(town_id: int):
+    """Villages of a town"""
     if town_id not in {t.id for t in geo.towns()}:
         raise NotFound()
-    return jsonify(items=[schemas.village(v) for v in geo.villages_of(town_id)])
+    return {"items": geo.villages_of(town_id)}
 
 
-@bp.get("/addresses")
+@bp.get("/addresses", tags=["places"], operation_id="listAddresses")
 @consumer_required
+@bp.response(200, s.AddressList)
 def addresses():
-    return jsonify(items=[schemas.address(a) for a in geo.addresses_of(current_user.id)])
+    """My delivery addresses"""
+    return {"items": geo.addresses_of(current_user.id)}
 
 
-@bp.post("/addresses")
+@bp.post("/addresses", tags=["places"])
 @consumer_required
-def add_address():
-    data = schemas.json_body(ADDRESS)
-    address = geo.add_address(current_user.id, village_id=data["village_id"], detail=data["detail"],
-                              recipient_name=data["recipient_name"], recipient_mobile=data["recipient_mobile"],
-                              make_default=data["make_default"])
-    return jsonify(schemas.address(address)), 201
+@bp.arguments(s.NewAddress)
+@bp.response(201, s.Address, description="Added")
+def add_address(data):
+    """Add a delivery address"""
+    return geo.add_address(current_user.id, **data)
 
 
-@bp.delete(f"/addresses/<{ID}:address_id>")
+@bp.delete(f"/addresses/<{ID}:address_id>", tags=["places"], problems=(404,))
 @consumer_required
+@bp.response(204, description="Removed")
 def delete_address(address_id: int):
+    """Remove one of my addresses"""
     geo.delete_address(current_user.id, address_id)
-    return "", 204
+    return _no_content()
 
 
 # --- cart ----------------------------------------------------------------------------------------
 
-CART_LINE = Fields({"quantity": Quantity("How many (replaces the quantity in the cart)",
-                                         minimum=1, maximum=MAX_LINE_QUANTITY)})
 
-
-@bp.get("/cart")
+@bp.get("/cart", tags=["cart"], operation_id="getCart")
 @consumer_required
+@bp.response(200, s.Cart)
 def cart():
-    return jsonify(schemas.cart(cart_services.current_cart()))
+    """My cart"""
+    return cart_services.current_cart()
 
 
-@bp.put(f"/cart/items/<{ID}:product_id>")
+@bp.put(f"/cart/items/<{ID}:product_id>", tags=["cart"], problems=(404, 409))
 @consumer_required
-def set_cart_item(product_id: int):
-    data = schemas.json_body(CART_LINE)
+@bp.arguments(s.CartLine)
+@bp.response(200, s.Cart)
+def set_cart_item(data, product_id: int):
+    """Set the quantity of a product in my cart
+
+    404 when the product is not on sale; 409 `out_of_stock`."""
     cart_services.set_quantity(product_id, data["quantity"])
-    return jsonify(schemas.cart(cart_services.current_cart()))
+    return cart_services.current_cart()
 
 
-@bp.delete(f"/cart/items/<{ID}:product_id>")
+@bp.delete(f"/cart/items/<{ID}:product_id>", tags=["cart"], problems=(404,))
 @consumer_required
+@bp.response(200, s.Cart)
 def remove_cart_item(product_id: int):
+    """Take a product out of my cart"""
     cart_services.remove(product_id)
-    return jsonify(schemas.cart(cart_services.current_cart()))
+    return cart_services.current_cart()
 
 
 # --- quote and orders ----------------------------------------------------------------------------
 
-QUOTE = Fields({"address_id": Int("One of the consumer's addresses")})
 
-# Prices, fees and totals are the server's to compute: such fields are accepted and ignored.
-PRICE_FIELDS = frozenset({"price", "prices", "total", "subtotal", "fee", "delivery_fee", "amount"})
-
-
-def _price_field(name: str) -> bool:
-    return name.endswith("_fen") or name in PRICE_FIELDS
-
-
-IDEMPOTENCY_KEY_MESSAGE = _l("“idempotency_key” must be 8 to 64 letters, digits, “-” or “_”.")
-PLACE_ORDER = Fields({
-    "address_id": Int("One of the consumer's addresses"),
-    "window": Text("A window code from the quote, e.g. 6h", max_length=8),
-    "payment_method": Choice([m.value for m in PaymentMethod]),
-    "idempotency_key": Text("Or the Idempotency-Key header; a retry with the same key returns the first order",
-                            max_length=64, required=False, pattern=checkout.IDEMPOTENCY_RE.pattern,
-                            pattern_message=IDEMPOTENCY_KEY_MESSAGE),
-}, ignore=_price_field)
-CANCEL = Fields({"reason": Text(max_length=200, required=False, default="")})
-
-
-@bp.post("/quote")
+@bp.post("/quote", tags=["checkout"], problems=(404, 409))
 @consumer_required
-def quote():
-    data = schemas.json_body(QUOTE)
-    result = checkout.quote(current_user.id, data["address_id"], cart_services.items())
-    return jsonify(address_id=result.address.id, subtotal_fen=result.subtotal_fen, windows=_quotes(result.windows))
+@bp.arguments(s.QuoteRequest)
+@bp.response(200, s.Quote, description="Window quotes")
+def quote(data):
+    """The delivery windows the current plan can keep for my cart to an address
+
+    422 `empty_cart`; 404 for an address that is not mine; 409 `out_of_stock`."""
+    return checkout.quote(current_user.id, data["address_id"], cart_services.items())
 
 
-def _idempotency_key(from_body: str | None) -> str:
-    header = request.headers.get("Idempotency-Key")
-    if header is not None:
-        header = PLACE_ORDER.fields["idempotency_key"].from_json("idempotency_key", header)
-        if from_body is not None and from_body != header:
-            raise ValidationFailed(
-                _l("The Idempotency-Key header and “idempotency_key” differ."), field="idempotency_key")
-    key = from_body or header
+def _idempotency_key(from_body: str | None, from_header: str | None) -> str:
+    if from_body is not None and from_header is not None and from_body != from_header:
+        raise ValidationFailed(_l("The Idempotency-Key header and “idempotency_key” differ."), field="idempotency_key")
+    key = from_body or from_header
     if key is None:
         raise ValidationFailed(_l("“%(field)s” is required.", field="idempotency_key"), field="idempotency_key")
     return key
@@ -289,25 +278,39 @@ def _payment_url(order) -> str | None:
     return external_url(payments.payment_url(payment))
 
 
-@bp.post("/orders")
+def _detail(order, payment_url: str | None = None) -> s.With:
+    return s.With(order, tracking=orders.tracking(order), payment_url=payment_url)
+
+
+@bp.post("/orders", tags=["checkout"], problems=(404,))
 @consumer_required
-def place_order():
-    data = schemas.json_body(PLACE_ORDER)
-    key = _idempotency_key(data["idempotency_key"])
+@bp.arguments(s.NewOrder)
+@bp.arguments(s.IdempotencyHeader, location="headers")
+@bp.response(201, s.OrderDetail, description="Placed")
+@bp.alt_response(200, schema=s.OrderDetail, description="Already placed with this idempotency key", success=True)
+@bp.alt_response(409, schema={"oneOf": [{"$ref": "#/components/schemas/WindowUnavailable"},
+                                        {"$ref": "#/components/schemas/Error"}]},
+                 description="The window can no longer be kept (window_unavailable, with fresh quotes), or out_of_stock.")
+def place_order(data, headers):
+    """Place my cart as an order with a guaranteed window
+
+    Prices, fees and totals are computed by the server: fields ending in `_fen` and `price`, `total`,
+    `subtotal`, `fee`, `delivery_fee`, `amount` are accepted and ignored. An idempotency key is
+    required (body or header)."""
+    key = _idempotency_key(data.get("idempotency_key"), headers.get("idempotency_key"))
     now = utcnow()
     placed = checkout.place_order(current_user.id, data["address_id"], data["window"], data["payment_method"],
                                   key, now=now)
     # The same key returns the first order; it was placed by this request only if placed now.
-    status = 201 if placed.placed_at == now else 200
-    body = schemas.order_detail(placed, placed.status in orders.CANCELLABLE, orders.tracking(placed),
-                                _payment_url(placed))
-    return jsonify(body), status
+    return _detail(placed, _payment_url(placed)), 201 if placed.placed_at == now else 200
 
 
-@bp.get("/orders")
+@bp.get("/orders", tags=["orders"])
 @consumer_required
+@bp.response(200, s.OrderList)
 def list_orders():
-    return jsonify(items=[schemas.order(o, o.status in orders.CANCELLABLE) for o in orders.orders_of(current_user.id)])
+    """My orders, newest first (at most 50)"""
+    return {"items": orders.orders_of(current_user.id)}
 
 
 def _order_number(number: str) -> str:
@@ -316,16 +319,20 @@ def _order_number(number: str) -> str:
     return number
 
 
-@bp.get("/orders/<number>")
+@bp.get("/orders/<number>", tags=["orders"], operation_id="getOrder", parameters=NUMBER, problems=(404,))
 @consumer_required
+@bp.response(200, s.OrderDetail)
 def order(number: str):
-    found = orders.order_of(current_user.id, _order_number(number))
-    return jsonify(schemas.order_detail(found, found.status in orders.CANCELLABLE, orders.tracking(found)))
+    """One of my orders with its timeline and tracking"""
+    return _detail(orders.order_of(current_user.id, _order_number(number)))
 
 
-@bp.post("/orders/<number>/cancel")
+@bp.post("/orders/<number>/cancel", tags=["orders"], parameters=NUMBER, problems=(404, 409))
 @consumer_required
-def cancel_order(number: str):
-    data = schemas.json_body(CANCEL, optional=True)
-    cancelled = orders.cancel(current_user.id, _order_number(number), data["reason"].strip())
-    return jsonify(schemas.order_detail(cancelled, False, orders.tracking(cancelled)))
+@bp.arguments(s.Cancellation)
+@bp.response(200, s.OrderDetail, description="Cancelled")
+def cancel_order(data, number: str):
+    """Cancel one of my orders before it is dispatched
+
+    409 `cannot_cancel` once the order is on its way."""
+    return _detail(orders.cancel(current_user.id, _order_number(number), data["reason"].strip()))

@@ -16,8 +16,8 @@ from tests.conftest import PASSWORD, csrf_token, login
 
 from .conftest import PREFIX, openapi_path
 
-PUBLIC_ENDPOINTS = {"api.index", "api.openapi", "api.register", "api.issue_token", "api.categories",
-                    "api.products", "api.product", "api.towns", "api.villages"}
+PUBLIC_ENDPOINTS = {"api.index", "api.openapi", "api.docs", "api.static", "api.register", "api.issue_token",
+                    "api.categories", "api.products", "api.product", "api.towns", "api.villages"}
 
 
 def _token_row(app, raw: str) -> ApiToken:
@@ -214,7 +214,7 @@ def test_staff_accounts_are_refused_on_consumer_endpoints(api, make_user, role):
 
 
 def test_public_endpoints_serve_anonymous_callers(api):
-    for path in ("/", "/openapi.json", "/categories", "/products", "/towns"):
+    for path in ("/", "/openapi.json", "/docs", "/categories", "/products", "/towns"):
         assert api.get(path).status_code == 200, path
     assert api.get("/products", headers={"Authorization": "Bearer stale"}).status_code == 200
 
