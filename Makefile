@@ -91,5 +91,32 @@ bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk; } || echo "install wrk for bench/web.py"
 	@echo "See BENCHMARKS.md for the commands; they are run on purpose, not by CI."
 
+.PHONY: fuzz audit audit-snapshot
+
+## make fuzz: the API (schemathesis) and HTML form (hypothesis) fuzz at size, FUZZ_EXAMPLES
+## examples each (make test runs them small), on a throwaway PostgreSQL database; the figures of
+## each run are appended to FUZZ_REPORT (JSON lines) and printed.
+FUZZ_EXAMPLES ?= 5000
+FUZZ_REPORT ?= instance/fuzz-report.jsonl
+fuzz: install
+	@echo "== fuzz: $(FUZZ_EXAMPLES) examples per test, PostgreSQL, clock $(CLOCK_DAY)"
+	@mkdir -p $(dir $(FUZZ_REPORT)); name=shanhuo_fuzz_$$$$_$$RANDOM; \
+	$(BIN)/python .ci/pgdb.py create "$(PG_ADMIN_URL)" $$name || exit 1; \
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_REPORT=$(FUZZ_REPORT) SHANHUO_TEST_CLOCK=$(CLOCK_DAY) \
+	  TEST_DATABASE_URL=$$($(BIN)/python .ci/pgdb.py url "$(PG_ADMIN_URL)" $$name) \
+	  $(BIN)/pytest -p no:cacheprovider -s tests/fuzz; status=$$?; \
+	$(BIN)/python .ci/pgdb.py drop "$(PG_ADMIN_URL)" $$name; exit $$status
+
+## make audit: the packages we depend on against the PyPI vulnerability service (pip-audit), or,
+## when that service checks none of them, against the snapshot in .ci/advisories/; fails loudly
+## when neither checked any package (exit 2), and on a vulnerable one (exit 1).
+audit: $(BIN)/python
+	@$(BIN)/python -c "import pip_audit" 2>/dev/null || $(BIN)/pip install -q pip-audit
+	$(BIN)/python .ci/advisories/audit.py audit
+
+## make audit-snapshot: refresh .ci/advisories/pypi-snapshot.json from PyPI (commit it).
+audit-snapshot: $(BIN)/python
+	$(BIN)/python .ci/advisories/audit.py snapshot
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
