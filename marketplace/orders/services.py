@@ -15,6 +15,10 @@ from .models import Order, OrderEvent, OrderStatus
 
 
 def orders_of(user_id: int, limit: int = 50) -> list[Order]:
+    """The consumer's latest orders (those overdue for payment expired first, as in ``order_of``)."""
+    from ..payments import services as payments
+
+    payments.expire_overdue_of(user_id)
     query = (
         sa.select(Order)
         .where(Order.user_id == user_id)
@@ -26,14 +30,18 @@ def orders_of(user_id: int, limit: int = 50) -> list[Order]:
 
 
 def order_of(user_id: int, number: str) -> Order:
-    """The consumer's own order; someone else's order is simply not found (404, not 403)."""
-    order = db.session.scalar(
-        sa.select(Order)
-        .where(Order.number == number, Order.user_id == user_id)
-        .options(selectinload(Order.lines), selectinload(Order.events), selectinload(Order.compensations))
-    )
+    """The consumer's own order; someone else's order is simply not found (404, not 403). One
+    overdue for payment is expired first, so it shows expired with its stock back even when no
+    scheduler runs (``payments.expire_if_overdue``)."""
+    from ..payments import services as payments
+
+    query = (sa.select(Order).where(Order.number == number, Order.user_id == user_id)
+             .options(selectinload(Order.lines), selectinload(Order.events), selectinload(Order.compensations)))
+    order = db.session.scalar(query)
     if order is None:
         raise NotFound()
+    if payments.expire_if_overdue(order):
+        order = db.session.scalar(query.execution_options(populate_existing=True))  # read again, expired
     return order
 
 

@@ -39,7 +39,9 @@ class Payment(TimestampMixin, db.Model):
 
 
 class PaymentCallback(db.Model):
-    """Every server-to-server callback received, valid or not (audit and replay detection)."""
+    """The server-to-server callbacks received (audit and replay detection): one row per
+    notification applied; refused ones bounded (a payload of at most 1 KB, and past a few rows a
+    minute the repeats from one address counted on one row: see ``services.audit_refusal``)."""
 
     __tablename__ = "payment_callbacks"
 
@@ -50,7 +52,12 @@ class PaymentCallback(db.Model):
     payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     signature_valid: Mapped[bool] = mapped_column(default=False)
     outcome: Mapped[str] = mapped_column(sa.String(32), default="")
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: the remote address it came from ("" when handed over inside the process)
+    source: Mapped[str] = mapped_column(sa.String(45), default="", server_default="")
+    #: the callbacks this row stands for: 1, plus the refused ones collapsed into it
+    repeats: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
+    last_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RefundStatus(enum.StrEnum):

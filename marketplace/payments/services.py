@@ -15,6 +15,7 @@ one wins on SQLite and PostgreSQL alike. On PostgreSQL they also lock rows in th
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -44,6 +45,15 @@ log = logging.getLogger("shanhuo.payments")
 SANDBOX = "sandbox"
 COD = "cod"
 EXPIRY_BATCH = 500
+#: overdue orders a checkout expires on its way (oldest first), so that no scheduler is needed
+LAZY_EXPIRY_BATCH = 20
+#: a refused callback's body is kept up to this many bytes (of JSON), with its length and SHA-256
+AUDIT_PAYLOAD_BYTES = 1024
+#: refused callbacks get a row of their own up to this many a minute from one address, and in all;
+#: past that they are counted on the latest row of the same outcome (``repeats``)
+AUDIT_ROWS_PER_SOURCE = 10
+AUDIT_ROWS_PER_MINUTE = 100
+AUDIT_WINDOW = timedelta(minutes=1)
 PAID_STATUSES = (OrderStatus.CONFIRMED, OrderStatus.DISPATCHED, OrderStatus.DELIVERED)
 NOTICE_GRACE = timedelta(minutes=1)
 
@@ -58,6 +68,7 @@ def init_app(app: Flask) -> None:
         app.config["PAYMENT_SANDBOX_SECRET"] = sandbox.derive_secret(app.config["SECRET_KEY"])
     app.config.setdefault("PAYMENT_SANDBOX_DELIVERY", os.environ.get("PAYMENT_SANDBOX_DELIVERY", "http"))
     app.config.setdefault("PAYMENT_TIMEOUT_MINUTES", 15)
+    app.config.setdefault("CALLBACK_RATE_LIMIT", "60 per minute")
 
 
 # --- opening payments (called by the checkout; the caller commits) -------------------------------
@@ -73,6 +84,8 @@ def start_payment(order: Order) -> Payment:
     """
     if order.payment_method != PaymentMethod.ONLINE:
         raise Conflict(_l("This order is paid in cash on delivery."))
+    if order.status == OrderStatus.EXPIRED:
+        raise Conflict(_l("The time to pay for this order has run out."))
     if order.status != OrderStatus.PENDING_PAYMENT:
         raise Conflict(_l("This order is not awaiting payment."))
     now = utcnow()
@@ -159,14 +172,17 @@ def payment_of(user_id: int, provider_ref: str) -> Payment:
 
     The payment and its order are read by one statement, so they come from one snapshot: read
     apart, a callback committing in between could show a pending payment of a paid order (on
-    PostgreSQL every statement sees what was committed before it), which is neither state."""
-    payment = db.session.scalar(
-        sa.select(Payment).join(Order, Order.id == Payment.order_id)
-        .where(Payment.provider_ref == provider_ref, Payment.provider == SANDBOX, Order.user_id == user_id)
-        .options(contains_eager(Payment.order))
-    )
+    PostgreSQL every statement sees what was committed before it), which is neither state.
+    An order overdue for payment is expired first (``expire_if_overdue``), so the page shows it
+    closed with its stock back even when no scheduler runs."""
+    query = (sa.select(Payment).join(Order, Order.id == Payment.order_id)
+             .where(Payment.provider_ref == provider_ref, Payment.provider == SANDBOX, Order.user_id == user_id)
+             .options(contains_eager(Payment.order)))
+    payment = db.session.scalar(query)
     if payment is None:
         raise NotFound()
+    if expire_if_overdue(payment.order):
+        payment = db.session.scalar(query.execution_options(populate_existing=True))  # read again, expired
     return payment
 
 
@@ -233,7 +249,7 @@ def parse_notification(raw_body: bytes) -> Notification:
         raise InvalidNotification("body must be a JSON object")
     for name in sorted(data):
         if name not in NOTIFICATION_FIELDS:
-            raise InvalidNotification(f"unknown field {name!r}")
+            raise InvalidNotification(f"unknown field {name[:64]!r}")
     for name in NOTIFICATION_FIELDS:
         if name not in data:
             raise InvalidNotification(f"missing field {name!r}")
@@ -264,10 +280,13 @@ def _parse_utc(value: Any, *, required: bool) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-def handle_callback(raw_body: bytes, signature: str | None, *, now: datetime | None = None) -> CallbackResult:
-    """Verify and apply one provider notification. Every outcome is one transaction and leaves
-    one audit row (PaymentCallback); nothing else changes unless the notification is genuine,
-    well-formed, for a known payment, for the right amount and seen for the first time.
+def handle_callback(raw_body: bytes, signature: str | None, *, now: datetime | None = None,
+                    source: str = "") -> CallbackResult:
+    """Verify and apply one provider notification (from the remote address ``source``). Every
+    outcome is one transaction and is audited (PaymentCallback); nothing else changes unless the
+    notification is genuine, well-formed, for a known payment, for the right amount and seen for
+    the first time. A notification applied gets its own row; a refused one is audited bounded
+    (``_audit_refusal``): at most AUDIT_PAYLOAD_BYTES of its body, and a burst collapsed.
 
     succeeded, order awaiting payment, paid in time → payment succeeded, order confirmed ("paid");
     succeeded, order expired or cancelled meanwhile → money returned by a Refund ("late");
@@ -276,27 +295,27 @@ def handle_callback(raw_body: bytes, signature: str | None, *, now: datetime | N
     """
     now = now or utcnow()
     db.session.rollback()  # start from a clean transaction: this call commits exactly once
-    payload = _audit_payload(raw_body)
+    audit = _Audit(*_audit_payload(raw_body), source=(source or "")[:45], now=now)
     if not sandbox.verify(raw_body, signature):
-        return _reject(payload, None, 400, "bad_signature", "bad signature", signature_valid=False)
+        return _reject(audit, None, 400, "bad_signature", "bad signature", signature_valid=False)
     try:
         notification = parse_notification(raw_body)
     except InvalidNotification as error:
-        return _reject(payload, None, 400, "invalid", str(error))
+        return _reject(audit, None, 400, "invalid", str(error))
 
     found = db.session.scalar(sa.select(Payment.order_id).where(
         Payment.provider_ref == notification.provider_ref, Payment.provider == SANDBOX))
     if found is None:
-        return _reject(payload, None, 404, "unknown_payment", "unknown provider_ref")
+        return _reject(audit, None, 404, "unknown_payment", "unknown provider_ref")
     # Lock order, then payment (the expiry job locks in the same order), and read them fresh.
     order = db.session.scalar(sa.select(Order).where(Order.id == found).with_for_update()
                               .execution_options(populate_existing=True))
     payment = db.session.scalar(sa.select(Payment).where(Payment.provider_ref == notification.provider_ref)
                                 .with_for_update().execution_options(populate_existing=True))
     if _seen(notification.notification_id):
-        return _reject(payload, payment, 200, "duplicate")
+        return _reject(audit, payment, 200, "duplicate")
     if notification.amount_fen != payment.amount_fen:
-        return _reject(payload, payment, 400, "amount_mismatch",
+        return _reject(audit, payment, 400, "amount_mismatch",
                        f"amount_fen {notification.amount_fen} does not match the payment's {payment.amount_fen}")
 
     if notification.status == "failed":
@@ -305,42 +324,100 @@ def handle_callback(raw_body: bytes, signature: str | None, *, now: datetime | N
         outcome = _apply_success(order, payment, notification, now)
     db.session.add(PaymentCallback(
         payment_id=payment.id, provider_ref=payment.provider_ref, notification_id=notification.notification_id,
-        payload=payload, signature_valid=True, outcome=outcome, received_at=now,
+        payload=audit.payload, signature_valid=True, outcome=outcome, received_at=now, source=audit.source,
     ))
     try:
         db.session.commit()
     except IntegrityError:  # the same notification committed by a concurrent request
-        return _reject(payload, None, 200, "duplicate")
+        return _reject(audit, None, 200, "duplicate")
     log.info("payment callback", extra={"provider_ref": payment.provider_ref, "outcome": outcome})
     return CallbackResult(200, outcome)
 
 
-def _audit_payload(raw_body: bytes) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Audit:
+    """What the audit keeps of one callback: its bounded payload, the provider_ref it claims,
+    where it came from and when."""
+
+    payload: dict[str, Any]
+    provider_ref: str
+    source: str
+    now: datetime
+
+
+def _audit_payload(raw_body: bytes) -> tuple[dict[str, Any], str]:
+    """The body as the audit keeps it, and the provider_ref it claims. A JSON object (a genuine
+    notification is about 200 bytes) or a short text is kept whole; anything longer than
+    AUDIT_PAYLOAD_BYTES is cut there, with the body's length and SHA-256."""
     try:
         data = json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         data = None
-    if isinstance(data, dict):
-        return data
-    return {"raw": raw_body[:2000].decode("utf-8", "replace")}
+    ref = data.get("provider_ref") if isinstance(data, dict) else None
+    ref = ref[:64] if isinstance(ref, str) else ""
+    if isinstance(data, dict) and _json_size(data) <= AUDIT_PAYLOAD_BYTES:
+        return data, ref
+    text = raw_body.decode("utf-8", "replace")
+    if _json_size(text) <= AUDIT_PAYLOAD_BYTES:
+        return {"raw": text}, ref
+    return {"raw": _excerpt(text, AUDIT_PAYLOAD_BYTES), "truncated": True, "length": len(raw_body),
+            "sha256": hashlib.sha256(raw_body).hexdigest()}, ref
 
 
-def _reject(payload: dict[str, Any], payment: Payment | None, status: int, outcome: str, message: str = "", *,
+def _json_size(value: Any) -> int:
+    return len(json.dumps(value))  # (ASCII: escapes count as stored)
+
+
+def _excerpt(text: str, limit: int) -> str:
+    """The longest start of ``text`` whose JSON string is at most ``limit`` bytes."""
+    size = 0
+    for index, char in enumerate(text[:limit]):
+        size += len(json.dumps(char)) - 2
+        if size > limit:
+            return text[:index]
+    return text[:limit]
+
+
+def _reject(audit: _Audit, payment: Payment | None, status: int, outcome: str, message: str = "", *,
             signature_valid: bool = True) -> CallbackResult:
-    """Undo anything pending and keep only the audit row."""
+    """Undo anything pending and keep only the audit."""
     payment_id = payment.id if payment is not None else None
     db.session.rollback()
-    ref = payload.get("provider_ref")
-    db.session.add(PaymentCallback(
-        payment_id=payment_id, provider_ref=ref[:64] if isinstance(ref, str) else "",
-        notification_id=None, payload=payload, signature_valid=signature_valid, outcome=outcome,
-    ))
+    _audit_refusal(audit, payment_id, outcome, signature_valid)
     db.session.commit()
     if status >= 400:
         log.warning("payment callback refused", extra={"outcome": outcome, "reason": message})
     else:
         log.info("payment callback ignored", extra={"outcome": outcome})
     return CallbackResult(status, outcome, message)
+
+
+def _audit_refusal(audit: _Audit, payment_id: int | None, outcome: str, signature_valid: bool) -> None:
+    """A refused callback gets a row of its own while its address had fewer than
+    AUDIT_ROWS_PER_SOURCE refused rows in the last minute and everyone fewer than
+    AUDIT_ROWS_PER_MINUTE. Past either, it is counted (``repeats``, ``last_received_at``) on the
+    latest row of the same outcome in that minute — its address's own when the address is over
+    its cap — so a burst costs a bounded number of rows, each of a bounded size. (Concurrent
+    requests may each add a row just under a cap: a few more, never unbounded.)"""
+    recent = sa.and_(PaymentCallback.received_at > audit.now - AUDIT_WINDOW, PaymentCallback.notification_id.is_(None))
+    total, from_source = db.session.execute(sa.select(
+        sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((PaymentCallback.source == audit.source, 1), else_=0)), 0),
+    ).where(recent)).one()
+    target = None
+    if from_source >= AUDIT_ROWS_PER_SOURCE or total >= AUDIT_ROWS_PER_MINUTE:
+        query = sa.select(PaymentCallback.id).where(recent, PaymentCallback.outcome == outcome)
+        if from_source >= AUDIT_ROWS_PER_SOURCE:
+            query = query.where(PaymentCallback.source == audit.source)
+        target = db.session.scalar(query.order_by(PaymentCallback.id.desc()).limit(1))
+    if target is not None:
+        db.session.execute(sa.update(PaymentCallback).where(PaymentCallback.id == target)
+                           .values(repeats=PaymentCallback.repeats + 1, last_received_at=audit.now)
+                           .execution_options(synchronize_session=False))
+        return
+    db.session.add(PaymentCallback(
+        payment_id=payment_id, provider_ref=audit.provider_ref, notification_id=None, payload=audit.payload,
+        signature_valid=signature_valid, outcome=outcome, received_at=audit.now, source=audit.source,
+    ))
 
 
 def _seen(notification_id: str) -> bool:
@@ -414,22 +491,35 @@ def _open_orders_changed(order: Order) -> None:
         planning.bump_plan_version(order.warehouse_id)
 
 
-# --- expiry of unpaid online orders (scheduled every minute) -------------------------------------
+# --- expiry of unpaid online orders --------------------------------------------------------------
+# The scheduler's job runs expire_unpaid every minute when there is a scheduler; without one (the
+# web workers under gunicorn) it runs lazily where an overdue order matters: a checkout expires
+# its consumer's overdue orders and a bounded batch of the oldest anywhere before it counts and
+# reserves (expire_due), and opening an overdue order's page expires it (expire_if_overdue), the
+# list of one's orders those of its consumer (expire_overdue_of).
 
 
-def expire_unpaid(now: datetime | None = None) -> int:
-    """Expire online orders still awaiting payment after ``payment_expires_at``: order expired
-    (event "expired"), open payments expired, reserved stock released line by line. Returns how
-    many orders this call expired. Safe to run twice and from two schedulers at once: an order
-    is expired (and its stock released) only by the one transaction whose conditional UPDATE
-    moved it. Commits once per order."""
+def expire_unpaid(now: datetime | None = None, *, user_id: int | None = None, order_id: int | None = None,
+                  limit: int = EXPIRY_BATCH) -> int:
+    """Expire online orders still awaiting payment after ``payment_expires_at`` (the oldest
+    first, at most ``limit``; only the consumer's with ``user_id``, only that one with
+    ``order_id``): order expired (event "expired"), open payments expired, reserved stock
+    released line by line. Returns how many orders this call expired. Safe to run twice and from
+    two schedulers or requests at once: an order is expired (and its stock released) only by the
+    one transaction whose conditional UPDATE moved it. One indexed query when nothing is
+    overdue; else commits once per order."""
     now = now or utcnow()
-    order_ids = db.session.scalars(
-        sa.select(Order.id).where(
-            Order.status == OrderStatus.PENDING_PAYMENT, Order.payment_method == PaymentMethod.ONLINE,
-            Order.payment_expires_at <= now,
-        ).order_by(Order.payment_expires_at, Order.id).limit(EXPIRY_BATCH)
-    ).all()
+    query = sa.select(Order.id).where(
+        Order.status == OrderStatus.PENDING_PAYMENT, Order.payment_method == PaymentMethod.ONLINE,
+        Order.payment_expires_at <= now,
+    )
+    if user_id is not None:
+        query = query.where(Order.user_id == user_id)
+    if order_id is not None:
+        query = query.where(Order.id == order_id)
+    order_ids = db.session.scalars(query.order_by(Order.payment_expires_at, Order.id).limit(limit)).all()
+    if not order_ids:
+        return 0
     db.session.rollback()
     expired = 0
     for order_id in order_ids:
@@ -451,6 +541,37 @@ def expire_unpaid(now: datetime | None = None) -> int:
     if expired:
         log.info("unpaid orders expired", extra={"count": expired})
     return expired
+
+
+def expire_due(user_id: int | None = None, now: datetime | None = None) -> int:
+    """Before a checkout counts the consumer's unpaid orders and reserves stock: the consumer's
+    overdue orders and up to LAZY_EXPIRY_BATCH of the oldest overdue ones anywhere are expired,
+    their stock given back (the scheduler's work, done on the way when there is none)."""
+    now = now or utcnow()
+    expired = expire_unpaid(now, user_id=user_id) if user_id is not None else 0
+    return expired + expire_unpaid(now, limit=LAZY_EXPIRY_BATCH)
+
+
+def expire_if_overdue(order: Order, now: datetime | None = None) -> bool:
+    """Someone opens an order (or its payment) still awaiting payment past its deadline: expire
+    it now, its stock back. No query unless it is overdue. Waits NOTICE_GRACE past the deadline,
+    as the return page does, so that a payment made in the last seconds and reported a little
+    late confirms the order instead of being refunded. True when it was overdue: then it has
+    changed (expired by this call, which commits, or by a concurrent one) and is to be read again."""
+    if (order.status != OrderStatus.PENDING_PAYMENT or order.payment_method != PaymentMethod.ONLINE
+            or order.payment_expires_at is None):
+        return False
+    now = now or utcnow()
+    if now < order.payment_expires_at + NOTICE_GRACE:
+        return False
+    expire_unpaid(now - NOTICE_GRACE, order_id=order.id)
+    return True
+
+
+def expire_overdue_of(user_id: int, now: datetime | None = None) -> int:
+    """The consumer opens the list of their orders: those overdue (NOTICE_GRACE past the
+    deadline, as ``expire_if_overdue``) are expired first. One indexed query when none is."""
+    return expire_unpaid((now or utcnow()) - NOTICE_GRACE, user_id=user_id)
 
 
 def _expire_order(order: Order, now: datetime) -> bool:

@@ -2,18 +2,30 @@
 
 The sandbox pages and the return page belong to the consumer who owns the order (anyone else:
 404). ``POST /pay/callback`` is the provider's server-to-server notification: no session, no
-CSRF token, authenticated by its signature; it always answers JSON.
+CSRF token, authenticated by its signature; it always answers JSON. It is rate-limited per
+remote address (``CALLBACK_RATE_LIMIT``): a forger's burst is refused with 429 before it costs a
+query, and the provider, which posts once per payment from its own address, never comes near it.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.access import guard_blueprint
 from ..auth.models import Role
-from ..extensions import csrf
+from ..errors import error_response
+from ..extensions import csrf, limiter
 from ..i18n import local_time
 from . import sandbox, services
 
@@ -72,11 +84,20 @@ def returned(provider_ref: str):
     return response, 200, headers
 
 
+@bp.errorhandler(429)
+def _rate_limited(error):
+    if request.endpoint == "payments.callback":  # the provider's endpoint answers JSON, whoever asks
+        return jsonify(error="rate_limited", message="too many callbacks from this address"), 429
+    return error_response(429, "too_many_requests")
+
+
 @bp.post("/callback")
 @csrf.exempt
+@limiter.limit(lambda: current_app.config["CALLBACK_RATE_LIMIT"])
 def callback():
     if (request.content_length or 0) > MAX_NOTIFICATION_BYTES:
         return jsonify(error="too_large", message="notification body too large"), 413
     request.max_content_length = MAX_NOTIFICATION_BYTES  # also bounds a chunked body
-    result = services.handle_callback(request.get_data(cache=False), request.headers.get(sandbox.SIGNATURE_HEADER))
+    result = services.handle_callback(request.get_data(cache=False), request.headers.get(sandbox.SIGNATURE_HEADER),
+                                      source=request.remote_addr or "")
     return jsonify(result.body()), result.status
