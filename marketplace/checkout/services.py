@@ -1,5 +1,10 @@
 """Checkout: quote the windows for a cart and address, and place the order — re-checking the
-promise under the warehouse's lock, reserving stock atomically, recording the promise."""
+promise under the warehouse's lock, reserving stock atomically, recording the promise.
+
+An order to pay online holds its stock until it is paid or expires, so one consumer's unpaid
+orders are capped (UNPAID_ORDERS_MAX orders, UNPAID_UNITS_MAX units of one product across them,
+the new order included), counted under a lock on the consumer's row; and a checkout first
+expires overdue unpaid orders itself (``payments.expire_due``), scheduler or not."""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from ..auth.models import User
 from ..cart import services as cart_services
 from ..catalog import services as catalog
 from ..catalog.models import Batch, Product
@@ -23,7 +29,7 @@ from ..errors import Conflict, DomainError, ValidationFailed
 from ..extensions import db
 from ..geo import services as geo
 from ..geo.models import Address
-from ..i18n import LOCAL_TZ
+from ..i18n import LOCAL_TZ, localized
 from ..inventory import services as inventory
 from ..logistics.models import Warehouse, WindowClass
 from ..orders import services as orders
@@ -45,6 +51,23 @@ class WindowUnavailable(Conflict):
 class EmptyCart(ValidationFailed):
     code = "empty_cart"
     default_message = _l("Your cart is empty.")
+
+
+class TooManyUnpaidOrders(Conflict):
+    code = "too_many_unpaid_orders"
+
+    def __init__(self, count: int):
+        super().__init__(_l("You already have %(count)d orders awaiting payment. Please pay for or cancel one of "
+                            "them (in My orders) before placing another order to pay online.", count=count))
+
+
+class TooManyUnpaidUnits(Conflict):
+    code = "too_many_unpaid_units"
+
+    def __init__(self, product: Product, units: int, most: int):
+        super().__init__(_l("Orders awaiting payment can hold at most %(most)d of %(product)s; with this order you "
+                            "would have %(units)d. Please pay for or cancel an open order, or order fewer.",
+                            most=most, product=localized(product), units=units))
 
 
 @dataclass(frozen=True)
@@ -90,7 +113,9 @@ def _batches() -> sa.Select:
 
 
 def quote(user_id: int, address_id: int, cart_items: dict[int, int], now: datetime | None = None) -> CheckoutQuote:
-    """The windows the current plan can keep for this cart to this (own) address."""
+    """The windows the current plan can keep for this cart to this (own) address (overdue unpaid
+    orders expired first: their stock is offered again)."""
+    _expire_due(None, now)
     address = geo.address_of(user_id, address_id)
     lines = cart_lines(cart_items)
     warehouse = geo.warehouse_for_zone(address.village.zone_id)
@@ -130,8 +155,17 @@ def place_order(user_id: int, address_id: int, window_code: str, payment_method:
         raise
 
 
+def _expire_due(user_id: int | None, now: datetime | None) -> None:
+    from ..payments import services as payments
+
+    payments.expire_due(user_id, now)
+
+
 def _place_order(user_id: int, address_id: int, window_code: str, payment_method: str, idempotency_key: str,
                  cart_items: dict[int, int] | None, now: datetime | None) -> Order:
+    # before anything is read or locked: the consumer's overdue unpaid orders leave the count,
+    # and a batch of the oldest overdue ones anywhere give their stock back (each commits)
+    _expire_due(user_id, now)
     window = db.session.scalar(_window(), {"code": window_code})
     if window is None:
         raise ValidationFailed(_l("Choose one of the offered delivery windows."), field="window")
@@ -201,6 +235,8 @@ def _write_order(user_id: int, address: Address, lines: list[tuple[Product, int]
                  now: datetime) -> tuple[Order, list[promise.LineSource]]:
     """The order row with its lines, the stock reserved, the payment opened, the cart cleared
     (flushed, not committed)."""
+    if method == PaymentMethod.ONLINE:
+        _check_unpaid_caps(user_id, lines, now)
     sources = promise.pick_sources(lines, warehouse.location_id)
     if sources is None:
         raise inventory.OutOfStock(_l("Some items in your cart are no longer in stock. Please check your cart."))
@@ -238,6 +274,51 @@ def _write_order(user_id: int, address: Address, lines: list[tuple[Product, int]
         payments.record_cash_on_delivery(order, new_order=True)
     cart_services.remove_products(user_id, [p.id for p, _ in lines])
     return order, sources
+
+
+@cache
+def _lock_consumer() -> sa.Select:
+    # FOR NO KEY UPDATE: two checkouts of one consumer queue here, while an order being inserted
+    # for the consumer (its foreign key takes a key-share lock) is not held up
+    return sa.select(User.id).where(User.id == sa.bindparam("user_id")).with_for_update(key_share=True)
+
+
+@cache
+def _unpaid() -> tuple:
+    return (Order.user_id == sa.bindparam("user_id"), Order.status == OrderStatus.PENDING_PAYMENT,
+            Order.payment_method == PaymentMethod.ONLINE, Order.payment_expires_at > sa.bindparam("now"))
+
+
+@cache
+def _unpaid_count() -> sa.Select:
+    return sa.select(sa.func.count()).select_from(Order).where(*_unpaid())
+
+
+@cache
+def _unpaid_units() -> sa.Select:
+    return (sa.select(OrderLine.product_id, sa.func.sum(OrderLine.quantity)).join(Order, Order.id == OrderLine.order_id)
+            .where(*_unpaid(), OrderLine.product_id.in_(sa.bindparam("ids", expanding=True)))
+            .group_by(OrderLine.product_id))
+
+
+def _check_unpaid_caps(user_id: int, lines: list[tuple[Product, int]], now: datetime) -> None:
+    """An order to pay online is refused when the consumer already has UNPAID_ORDERS_MAX orders
+    awaiting payment, or when it would bring the units of a product across them (this one
+    included) over UNPAID_UNITS_MAX. Counted under a lock on the consumer's row, held until the
+    order commits, so two checkouts of one consumer cannot both pass (on SQLite the warehouse
+    lock, taken before, already makes this the only writer). Overdue orders do not count."""
+    config = current_app.config
+    params = {"user_id": user_id, "now": now}
+    if db.engine.dialect.name != "sqlite":
+        db.session.execute(_lock_consumer(), {"user_id": user_id})
+    count = db.session.scalar(_unpaid_count(), params)
+    if count >= config["UNPAID_ORDERS_MAX"]:
+        raise TooManyUnpaidOrders(count)
+    held = dict(db.session.execute(_unpaid_units(), {**params, "ids": [p.id for p, _ in lines]}).all()) if count else {}
+    for product, quantity in lines:
+        units = held.get(product.id, 0) + quantity
+        if units > config["UNPAID_UNITS_MAX"]:
+            raise TooManyUnpaidUnits(product, units, config["UNPAID_UNITS_MAX"])
 
 
 def _promise_locked(order: Order, sources: list[promise.LineSource], window: WindowClass,
