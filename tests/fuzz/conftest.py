@@ -77,6 +77,7 @@ class Tally:
     samples: dict[str, str] = field(default_factory=dict)  # "POST /cart/add 302": the first answer
     failures: dict[str, str] = field(default_factory=dict)
     violations: dict[str, str] = field(default_factory=dict)
+    known: Counter = field(default_factory=Counter)  # failures already reported (test_regressions.py)
     started: float = field(default_factory=time.perf_counter)
 
     def fail(self, key: str, text: str) -> None:
@@ -89,6 +90,7 @@ class Tally:
         return {"test": self.name, "database": app.config["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0],
                 "examples": self.examples, "requests": self.requests, "server_errors": self.server_errors,
                 "invariant_violations": len(self.violations), "failures": len(self.failures),
+                "known": dict(self.known),
                 "seconds": round(self.seconds(), 1),
                 "statuses": {str(k): v for k, v in sorted(self.statuses.items(), key=lambda kv: str(kv[0]))},
                 "operations": dict(sorted(self.operations.items())),
@@ -103,6 +105,7 @@ class Tally:
         lines = [f"{self.name}: {summary['examples']} examples, {summary['requests']} requests, "
                  f"{summary['server_errors']} HTTP 5xx, {summary['invariant_violations']} invariant violations, "
                  f"{summary['seconds']} s on {summary['database']}", f"  statuses: {summary['statuses']}"]
+        lines += [f"  known, reported: {key} × {count}" for key, count in self.known.items()]
         lines += [f"  FAILURE {key}\n{text}" for key, text in self.failures.items()]
         lines += [f"  VIOLATION {key}\n{text}" for key, text in self.violations.items()]
         return "\n".join(lines)

@@ -38,6 +38,12 @@ from schemathesis.checks import (  # noqa: E402
 DOCUMENT = "/api/v1/openapi.json"
 #: operations drawn more often than the others (1): the ones that move stock and orders
 WEIGHTS = {"PUT /cart/items/{product_id}": 5, "POST /orders": 4, "POST /quote": 2, "POST /orders/{number}/cancel": 2}
+#: mismatches with the document already reported, each with its (xfail) test in test_regressions.py:
+#: counted and shown, not failed again
+KNOWN = {
+    ("DELETE /cart/items/{product_id}", "Undocumented status code", 405):
+        "test_regressions.py::test_an_id_beyond_the_id_range_is_not_found_whatever_the_method",
+}
 #: three times in four (hypothesis favours the first choice, and shrinks towards it)
 MOSTLY = st.sampled_from([True, True, True, False])
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -142,7 +148,11 @@ def test_the_api_survives_its_own_document_fuzzed(app, world, server_errors):
         except (Exception, BaseExceptionGroup) as found:  # schemathesis failures: keep the first of each kind
             for failure in getattr(found, "exceptions", None) or [found]:
                 title = getattr(failure, "title", None) or type(failure).__name__
-                tally.fail(f"{operation.label}: {title}", f"{what}\n{failure}"[:3000])
+                known = KNOWN.get((operation.label, title, response.status_code))
+                if known:
+                    tally.known[f"{operation.label}: {title} ({response.status_code}): {known}"] += 1
+                else:
+                    tally.fail(f"{operation.label}: {title}", f"{what}\n{failure}"[:3000])
         if operation.label == "DELETE /auth/token" and who == "consumer" and response.status_code == 204:
             reissue()  # the fuzz signed the consumer out: a new token for the next examples
         check_world(app, tally, what)
