@@ -154,5 +154,5 @@ def _security_headers(app: Flask) -> None:
         session_cookie_secure=https,
         session_cookie_http_only=app.config["SESSION_COOKIE_HTTPONLY"],
         session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
-        permissions_policy={},  # Talisman's default names a feature Chromium logs as unknown
+        permissions_policy={},  # no Permissions-Policy (Talisman would send browsing-topics=())
     )
