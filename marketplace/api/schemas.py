@@ -247,9 +247,20 @@ def _idempotency_key(description: str, **kwargs: Any) -> Text:
                 required=False, **kwargs)
 
 
-Registration = schema("Registration", ma.Schema, mobile=Mobile(),
-                      password=Text("8–128 characters, letters and digits", max_length=128),
+def Code(description: str = "The 6-digit code texted by POST /auth/code", **kwargs: Any) -> Text:
+    return Text(description, max_length=6, pattern=r"[0-9]{6}",
+                pattern_message=_l("Enter the 6-digit code we texted you."), **kwargs)
+
+
+def NewPassword(description: str = "8–128 characters, letters and digits", **kwargs: Any) -> Text:
+    return Text(description, max_length=128, **kwargs)
+
+
+CodeRequest = schema("CodeRequest", ma.Schema, mobile=Mobile(),
+                     purpose=Choice(["register", "reset"], "What the code is for"))
+Registration = schema("Registration", ma.Schema, mobile=Mobile(), code=Code(), password=NewPassword(),
                       name=Text("Display name", max_length=64, load_default=""))
+PasswordReset = schema("PasswordReset", ma.Schema, mobile=Mobile(), code=Code(), password=NewPassword())
 Credentials = schema("Credentials", ma.Schema, mobile=Mobile(), password=Text(max_length=1024))
 NewAddress = schema("NewAddress", ma.Schema, village_id=Int("A village id from /towns/{town_id}/villages"),
                     detail=Text("Street, house number or landmark", max_length=200),
@@ -345,6 +356,7 @@ def Computed(function: Any, json_type: Any, **metadata: Any) -> fields.Function:
 
 
 Index = out("Index", name=Str(), version=Str())
+CodeSent = out("CodeSent", sent_to=Str(metadata={"description": "The number, masked"}))
 User = out("User", id=Integer(), mobile=Str(), name=Str(), role=fields.Enum(Role, by_value=True),
            locale=Str(allow_none=True))
 Token = out("Token", token=Str(metadata={"description": "Send as “Authorization: Bearer <token>”. Shown once; "

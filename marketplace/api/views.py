@@ -99,15 +99,47 @@ def _token(user, status: int):
     return {"token": auth_services.issue_token(user, f"api {device}".strip()), "user": user}, status
 
 
+def register_rate_limited(view):
+    """At most REGISTER_RATE_LIMIT attempts per address (429 past it)."""
+    return documented(429)(limit("REGISTER_RATE_LIMIT")(view))
+
+
+@bp.post("/auth/code", tags=["auth"])
+@register_rate_limited
+@bp.arguments(s.CodeRequest)
+@bp.response(202, s.CodeSent, description="A text message is on its way (or, see above, is not)")
+def request_code(data):
+    """Text a one-time code to a mobile number (registration or password reset)
+
+    The answer is the same whether or not the number has an account: for `register`, a number that
+    has one is texted a reminder to sign in instead of a code; for `reset`, a number without one
+    is texted nothing. 429 `too_many_codes` within a minute of the last code. Rate-limited."""
+    auth_services.request_code(data["mobile"], data["purpose"])
+    return {"sent_to": auth_services.masked(data["mobile"])}, 202
+
+
 @bp.post("/auth/register", tags=["auth"], problems=(409,))
-@login_rate_limited
+@register_rate_limited
 @bp.arguments(s.Registration)
 @bp.response(201, s.Token, description="Account created")
 def register(data):
-    """Create a consumer account and get a token
+    """Create a consumer account with the code texted to its number, and get a token
 
-    409 `conflict` when the mobile number is already registered. Rate-limited."""
-    return _token(auth_services.register_consumer(data["mobile"], data["password"], data["name"]), 201)
+    422 `invalid_code` for a wrong, used or expired code (five tries per code). Rate-limited."""
+    user = auth_services.register_with_code(data["mobile"], data["code"], data["password"], data["name"])
+    return _token(user, 201)
+
+
+@bp.post("/auth/password/reset", tags=["auth"])
+@register_rate_limited
+@bp.arguments(s.PasswordReset)
+@bp.response(204, description="Password changed; every sign-in and token of the account ended")
+def reset_password(data):
+    """Set a new password with the code texted to the account's number (purpose `reset`)
+
+    422 `invalid_code` for a wrong, used or expired code. Rate-limited."""
+    auth_services.reset_password(data["mobile"], data["code"], data["password"])
+    return _no_content()
 
 
 @bp.post("/auth/token", tags=["auth"], problems=(401,))
@@ -245,8 +277,9 @@ def remove_cart_item(product_id: int):
 # --- quote and orders ----------------------------------------------------------------------------
 
 
-@bp.post("/quote", tags=["checkout"], problems=(404, 409))
+@bp.post("/quote", tags=["checkout"], problems=(404, 409, 429))
 @consumer_required
+@limit("QUOTE_RATE_LIMIT", per_account=True)
 @bp.arguments(s.QuoteRequest)
 @bp.response(200, s.Quote, description="Window quotes")
 def quote(data):

@@ -111,6 +111,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("/api/v1/openapi.json", "GET"): public(),
     ("/api/v1/docs", "GET"): public(),
     ("/api/v1/auth/register", "POST"): public(),
+    ("/api/v1/auth/code", "POST"): public(),
+    ("/api/v1/auth/password/reset", "POST"): public(),
     ("/api/v1/auth/token", "POST"): public(),
     ("/api/v1/auth/token", "DELETE"): api(*EVERYONE),
     ("/api/v1/categories", "GET"): public(),

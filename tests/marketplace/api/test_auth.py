@@ -12,11 +12,12 @@ from marketplace.auth import services as auth_services
 from marketplace.columns import utcnow
 from marketplace.extensions import db
 from marketplace.models import ApiToken, Role, User
-from tests.conftest import PASSWORD, csrf_token, login
+from tests.conftest import PASSWORD, csrf_token, login, texted_code
 
 from .conftest import PREFIX, openapi_path
 
 PUBLIC_ENDPOINTS = {"api.index", "api.openapi", "api.docs", "api.static", "api.register", "api.issue_token",
+                    "api.request_code", "api.reset_password",
                     "api.categories", "api.products", "api.product", "api.towns", "api.villages"}
 
 
@@ -29,7 +30,9 @@ def _token_row(app, raw: str) -> ApiToken:
 
 
 def test_register_gives_a_consumer_a_working_token_and_no_cookie(api):
-    response = api.post("/auth/register", {"mobile": "139 1234 5678", "password": "Shanhuo2026", "name": "小李"})
+    code = api.code_for("139 1234 5678")
+    response = api.post("/auth/register", {"mobile": "139 1234 5678", "password": "Shanhuo2026", "name": "小李",
+                                           "code": code})
     assert response.status_code == 201
     body = response.get_json()
     assert body["token_type"] == "Bearer"
@@ -40,11 +43,13 @@ def test_register_gives_a_consumer_a_working_token_and_no_cookie(api):
 
 
 @pytest.mark.parametrize(("body", "field"), [
-    ({"mobile": "12345", "password": "Shanhuo2026"}, "mobile"),
-    ({"mobile": "13912345678", "password": "short1"}, "password"),
-    ({"mobile": "13912345678", "password": "12345678"}, "password"),
-    ({"mobile": "13912345678"}, "password"),
-    ({"mobile": "13912345678", "password": "Shanhuo2026", "name": 7}, "name"),
+    ({"mobile": "12345", "password": "Shanhuo2026", "code": "123456"}, "mobile"),
+    ({"mobile": "13912345678", "password": "short1", "code": "123456"}, "password"),
+    ({"mobile": "13912345678", "password": "12345678", "code": "123456"}, "password"),
+    ({"mobile": "13912345678", "code": "123456"}, "password"),
+    ({"mobile": "13912345678", "password": "Shanhuo2026"}, "code"),
+    ({"mobile": "13912345678", "password": "Shanhuo2026", "code": "12345a"}, "code"),
+    ({"mobile": "13912345678", "password": "Shanhuo2026", "name": 7, "code": "123456"}, "name"),
 ])
 def test_register_refuses_bad_input_naming_the_field(api, body, field):
     response = api.post("/auth/register", body)
@@ -52,11 +57,35 @@ def test_register_refuses_bad_input_naming_the_field(api, body, field):
     assert response.get_json()["field"] == field
 
 
-def test_register_refuses_a_taken_number(api, make_user):
+def test_register_reveals_no_account_a_taken_number_gets_no_code(api, app, make_user):
     make_user(mobile="13912345678")
-    response = api.post("/auth/register", {"mobile": "13912345678", "password": "Shanhuo2026"})
-    assert response.status_code == 409
-    assert response.get_json()["error"] == "conflict"
+    taken = api.post("/auth/code", {"mobile": "13912345678", "purpose": "register"})
+    fresh = api.post("/auth/code", {"mobile": "13912345679", "purpose": "register"})
+    assert taken.status_code == fresh.status_code == 202
+    assert taken.get_json()["sent_to"].replace("5678", "") == fresh.get_json()["sent_to"].replace("5679", "")
+    assert texted_code(app, "13912345678") is None  # its owner was reminded to sign in instead
+    response = api.post("/auth/register", {"mobile": "13912345678", "password": "Shanhuo2026", "code": "123456"})
+    assert response.status_code == 422 and response.get_json()["error"] == "invalid_code"
+
+
+def test_a_code_resets_the_password_and_ends_every_token(api, app, make_user):
+    user = make_user(mobile="13912345678")
+    old_token = api.token_for(user.mobile)
+    nobody = api.post("/auth/code", {"mobile": "13912345670", "purpose": "reset"})
+    assert nobody.status_code == 202 and texted_code(app, "13912345670") is None
+    code = api.code_for(user.mobile, "reset")
+    response = api.post("/auth/password/reset", {"mobile": user.mobile, "code": code, "password": "Fresh2027pw"})
+    assert response.status_code == 204
+    assert api.get("/addresses", token=old_token).status_code == 401
+    assert api.token_for(user.mobile, "Fresh2027pw")
+    again = api.post("/auth/password/reset", {"mobile": user.mobile, "code": code, "password": "Other2027pw"})
+    assert again.status_code == 422  # used once
+
+
+def test_codes_are_not_sent_twice_a_minute(api):
+    assert api.post("/auth/code", {"mobile": "13912345678", "purpose": "register"}).status_code == 202
+    again = api.post("/auth/code", {"mobile": "13912345678", "purpose": "register"})
+    assert again.status_code == 429 and again.get_json()["error"] == "too_many_codes"
 
 
 def test_token_is_issued_for_the_right_password_only(api, make_user):

@@ -233,3 +233,16 @@ def test_payment_url_is_built_on_the_configured_base_not_the_host_header(api, pl
     placed = api.post("/orders", body, token=token, headers={"Host": "evil.example"})
     assert placed.status_code == 201
     assert placed.get_json()["payment_url"].startswith("https://shop.example/pay/sandbox/")
+
+
+def test_quotes_are_rate_limited_per_account(app, api, place):
+    token = api.register("13911113333")
+    address_id = new_address(api, token, place)
+    api.put(f"/cart/items/{place.product_id}", {"quantity": 1}, token=token)
+    default = app.config["QUOTE_RATE_LIMIT"]
+    app.config["QUOTE_RATE_LIMIT"] = "2 per minute"
+    try:
+        statuses = [api.post("/quote", {"address_id": address_id}, token=token).status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
+    finally:
+        app.config["QUOTE_RATE_LIMIT"] = default

@@ -11,7 +11,9 @@ from marketplace.extensions import limiter
 
 # (method, path, a valid-looking body) of every endpoint that reads a JSON body.
 BODY_ENDPOINTS = [
-    ("POST", "/auth/register", {"mobile": "13912345678", "password": "Shanhuo2026"}),
+    ("POST", "/auth/code", {"mobile": "13912345678", "purpose": "register"}),
+    ("POST", "/auth/register", {"mobile": "13912345678", "password": "Shanhuo2026", "code": "123456"}),
+    ("POST", "/auth/password/reset", {"mobile": "13912345678", "password": "Shanhuo2026", "code": "123456"}),
     ("POST", "/auth/token", {"mobile": "13912345678", "password": "Shanhuo2026"}),
     ("POST", "/addresses", {"village_id": 1, "detail": "园区路 18 号", "recipient_name": "测试",
                             "recipient_mobile": "13912345678"}),
