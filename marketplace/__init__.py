@@ -84,6 +84,7 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     from . import pagecache
 
     pagecache.init_app(app)
+    _behind_proxies(app)
     return app
 
 
@@ -104,11 +105,15 @@ def _private_sqlite_file(uri: str) -> None:
 
 
 def _https_settings(app: Flask) -> None:
-    """A deployment reached over HTTPS (its EXTERNAL_BASE_URL says so) gets secure cookies, and
-    the X-Forwarded-* headers of its PROXY_COUNT reverse proxies are believed (ProxyFix)."""
+    """A deployment reached over HTTPS (its EXTERNAL_BASE_URL says so) gets secure cookies."""
     https = app.config.setdefault("HTTPS", app.config["EXTERNAL_BASE_URL"].startswith("https://"))
     if https:
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _behind_proxies(app: Flask) -> None:
+    """The X-Forwarded-* headers of the PROXY_COUNT reverse proxies are believed (ProxyFix), by
+    every layer: it is the outermost middleware, so the page cache sees the real scheme too."""
     proxies = int(app.config.get("PROXY_COUNT") or 0)
     if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix

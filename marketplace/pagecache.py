@@ -40,7 +40,7 @@ class PageCache:
         self.app = app
         self.seconds = seconds
         self.max_entries = max_entries
-        self._entries: OrderedDict[tuple[str, str, str], tuple[float, str, list, bytes]] = (
+        self._entries: OrderedDict[tuple[str, ...], tuple[float, str, list, bytes]] = (
             OrderedDict()
         )
         self._lock = threading.Lock()
@@ -63,8 +63,9 @@ class PageCache:
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         if not self.cacheable(environ):
             return self.app(environ, start_response)
-        key = (
+        key = (  # the scheme too: an https page is never the answer to plain http (HSTS redirect)
             environ.get("PATH_INFO", ""),
+            environ.get("wsgi.url_scheme", "http"),
             environ.get("QUERY_STRING", ""),
             environ.get("HTTP_ACCEPT_LANGUAGE", ""),
         )

@@ -45,7 +45,8 @@ def _render(address_id: int | None, status: int = 200, chosen: str | None = None
 @bp.get("/")
 @limit("QUOTE_RATE_LIMIT", per_account=True)
 def index():
-    return _render(query_id("address"))
+    # ?address= from the page's script; ?address_id= from its button for browsers without script
+    return _render(query_id("address") or query_id("address_id"))
 
 
 @bp.post("/place")

@@ -103,3 +103,19 @@ def test_token_less_add_to_cart_works_only_without_cookies(app, seeded, cached_a
     assert forged.status_code == 400  # a session exists now: the CSRF token is required
     cart = anon.get("/cart/", headers={"Cookie": cookie}).get_data(as_text=True)
     assert 'value="1"' in cart  # one unit: the forged request added nothing
+
+
+def test_a_page_cached_over_https_is_not_the_answer_to_plain_http(database_uri, seeded):
+    """With HTTPS on, plain http is redirected (HSTS), also for a page the cache holds."""
+    from marketplace import create_app
+    from marketplace.config import TestConfig
+
+    https_app = create_app(type("C", (TestConfig,), {
+        "SQLALCHEMY_DATABASE_URI": database_uri, "EXTERNAL_BASE_URL": "https://shop.example",
+        "PAGE_CACHE_SECONDS": 60.0, "PROXY_COUNT": 1}))
+    anon = https_app.test_client(use_cookies=False)
+    over_https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    assert anon.get("/categories", headers=over_https).status_code == 200
+    assert anon.get("/categories", headers=over_https).headers["X-Cache"] == "hit"
+    plain = anon.get("/categories", headers={"X-Forwarded-Proto": "http", "X-Forwarded-For": "203.0.113.9"})
+    assert plain.status_code in (301, 302) and plain.headers["Location"].startswith("https://")
