@@ -28,8 +28,24 @@ AREAS = (
 )
 
 
+def digits_at_most(n: int) -> str:
+    """A regular expression for the decimal numbers 0..n (no sign, no leading zeros beyond "0")."""
+    text = str(n)
+    parts = ["0"] + ([f"[1-9][0-9]{{0,{len(text) - 2}}}"] if len(text) > 1 else [])
+    for i, digit in enumerate(text):
+        low = 1 if i == 0 else 0
+        if int(digit) > low:
+            parts.append(f"{text[:i]}[{low}-{int(digit) - 1}][0-9]{{{len(text) - i - 1}}}")
+    parts.append(text)
+    return "(?:" + "|".join(parts) + ")"
+
+
 class BoundedInt(IntegerConverter):
-    """``<int:…>`` URL parts larger than a database integer are simply not found (404)."""
+    """``<int:…>`` URL parts larger than a database integer are simply not found (404). The bound
+    is in the pattern, not only in the conversion: a number that fails a later check would leave
+    werkzeug answering 405 when another method's rule has the same path."""
+
+    regex = digits_at_most(MAX_ID)
 
     def __init__(self, map, *args, **kwargs):  # noqa: A002 (werkzeug's signature)
         kwargs.setdefault("max", MAX_ID)

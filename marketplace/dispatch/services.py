@@ -105,6 +105,7 @@ def record_stop(stop_id: int, outcome: StopStatus, *, at: datetime | None = None
                 proof: dict | None = None) -> Stop:
     """A stop made (``DONE``) or not (``FAILED``): actual times stored (the delivery record the
     feedback loop learns from); a delivery done delivers its order. Idempotent."""
+    from ..inventory import services as inventory
     from ..orders import services as orders
     from ..planning import services as planning
 
@@ -126,6 +127,10 @@ def record_stop(stop_id: int, outcome: StopStatus, *, at: datetime | None = None
         order.delivered_at = at
         orders.record_event(order, "delivered", to_status=OrderStatus.DELIVERED, actor_id=actor_id,
                             data={"stop_id": stop.id})
+        for line in order.lines:  # handed over: the reserved units leave the books of their location
+            source = inventory.stock_row(line.product_id, line.source_location_id)
+            if source is not None:
+                inventory.ship(source.id, line.quantity, order_id=order.id)
     db.session.add(PlanEvent(plan_id=stop.route.plan_id, kind=f"stop_{outcome.value}", actor_user_id=actor_id,
                              data={"stop_id": stop.id, "at": at.isoformat()}))
     planning.bump_plan_version(stop.route.plan.warehouse_id)

@@ -1,14 +1,13 @@
 """What the fuzz and its invariants found, one focused test each.
 
-Both defects below are outside marketplace/inputs.py and errors.py, so they are reported, not
-fixed here: each test is marked ``xfail(strict=True)`` with the defect in its reason, so the suite
-stays green while it stands and turns red (XPASS) the moment it is fixed: then drop the mark
-(and, for the first, its entry in ``KNOWN`` in test_api_fuzz.py).
+1. An id beyond 2^31-1 in DELETE /api/v1/cart/items/{id} answered 405, not 404: the PUT rule on the
+   same path matched and recorded its method before the bounded converter refused the id (now the
+   bound is in the converter's pattern).
+2. A delivered order kept its units reserved for ever (record_stop never shipped the stock).
 """
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from marketplace.extensions import db
@@ -18,10 +17,6 @@ from tests.invariants import check_invariants
 BEYOND = 2**31 - 1 + 3_000_000_000  # an id no 32-bit integer column can hold
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "defect (API routing): an id beyond 2^31-1 in DELETE /api/v1/cart/items/{id} answers 405, not the documented "
-    "404: the PUT rule on the same path matches the URL and records its method before the DELETE rule's bounded "
-    "int converter refuses the id, so werkzeug answers 'method not allowed' (found by the API fuzz)"))
 def test_an_id_beyond_the_id_range_is_not_found_whatever_the_method(app, make_user):
     from marketplace.auth import services as auth_services
     from marketplace.models import User
@@ -38,10 +33,6 @@ def test_an_id_beyond_the_id_range_is_not_found_whatever_the_method(app, make_us
     assert client.delete(f"/api/v1/cart/items/{BEYOND}", headers=headers).status_code == 404
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "defect (dispatch): a delivered order keeps its units reserved (and on hand) for ever: "
-    "dispatch.services.record_stop delivers the order but nothing calls inventory.ship, so the stock "
-    "row's reserved count no longer equals the open orders' lines (found by tests/invariants.py)"))
 def test_a_delivered_order_holds_no_stock_any_more(app, world):
     from marketplace.dispatch import services as dispatch
 

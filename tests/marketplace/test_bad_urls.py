@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from marketplace.inputs import MAX_ID
 
 
 @pytest.mark.parametrize(
@@ -22,3 +28,11 @@ import pytest
 def test_hostile_urls_are_refused_cleanly(client, path, status):
     response = client.get(path)
     assert response.status_code == status, path
+
+
+@given(st.integers(min_value=0, max_value=10**12), st.integers(min_value=0, max_value=10**11))
+def test_the_id_pattern_matches_exactly_the_numbers_up_to_its_bound(value, bound):
+    from marketplace import digits_at_most
+
+    for n in (bound, MAX_ID):
+        assert bool(re.fullmatch(digits_at_most(n), str(value))) == (value <= n)
