@@ -355,8 +355,31 @@ class PromiseMachine(RuleBasedStateMachine):
         coop = consumer.coop[pick % len(consumer.coop)]
         return {"depot": {depot: quantity}, "coop": {coop: quantity}, "mixed": {depot: 1, coop: quantity}}[kind]
 
+    def unpaid(self, user_id: int, beyond: timedelta) -> int:
+        """The consumer's online orders awaiting payment in the model, due more than ``beyond`` from now."""
+        now = utcnow()
+        return sum(1 for p in self.placed.values()
+                   if p.user_id == user_id and p.state == "pending" and p.expires_at > now + beyond)
+
+    def expired_on_the_way(self) -> None:
+        """A quote or a checkout expires overdue unpaid orders (lazily, with no scheduler): learn
+        which ones it did."""
+        now = utcnow()
+        overdue = {p.id: p for p in self.placed.values() if p.state == "pending" and p.expires_at <= now}
+        if overdue:
+            for order_id in db.session.scalars(sa.select(Order.id).where(
+                    Order.id.in_(overdue), Order.status == "expired")):
+                overdue[order_id].state = "expired"
+                self.tally["expired on the way (lazily)"] += 1
+
     def place_now(self, consumer: Consumer, kind: str, pick: int, quantity: int, wanted: str, method: str) -> None:
         """Quote, and place at a window the quote offers (``wanted`` if offered, else the fastest)."""
+        try:
+            self._place_now(consumer, kind, pick, quantity, wanted, method)
+        finally:
+            self.expired_on_the_way()
+
+    def _place_now(self, consumer: Consumer, kind: str, pick: int, quantity: int, wanted: str, method: str) -> None:
         cart = self.cart(consumer, kind, pick, quantity)
         try:
             windows = checkout.quote(consumer.user_id, consumer.address_id, cart).windows
@@ -370,9 +393,18 @@ class PromiseMachine(RuleBasedStateMachine):
             return
         window = wanted if wanted in offered else offered[0]
         # nothing happens between the quote and the order: the offered window must be kept (a
-        # WindowUnavailable here is a failure)
-        order = checkout.place_order(consumer.user_id, consumer.address_id, window, method, uuid.uuid4().hex,
-                                     cart_items=cart)
+        # WindowUnavailable here is a failure); an online order is refused only at the cap of
+        # unpaid orders (the model's count, give or take an order due within the minute)
+        cap = self.app.config["UNPAID_ORDERS_MAX"]
+        try:
+            order = checkout.place_order(consumer.user_id, consumer.address_id, window, method, uuid.uuid4().hex,
+                                         cart_items=cart)
+        except checkout.TooManyUnpaidOrders:
+            db.session.rollback()
+            assert method == "online" and self.unpaid(consumer.user_id, -timedelta(minutes=1)) >= cap
+            self.tally["refused: too many unpaid orders"] += 1
+            return
+        assert method != "online" or self.unpaid(consumer.user_id, timedelta(minutes=1)) < cap
         self.placed[order.number] = Placed(order.id, order.number, order.user_id, order.warehouse_id, kind, method,
                                            order.payment_expires_at, "pending" if method == "online" else "confirmed")
         self.tally[f"placed {kind} {window}"] += 1
@@ -385,6 +417,9 @@ class PromiseMachine(RuleBasedStateMachine):
             return
         placed = candidates[pick % len(candidates)]
         status = db.session.scalar(sa.select(Order.status).where(Order.id == placed.id))
+        if status == "expired":  # a checkout expired it on the way (overdue, unpaid)
+            placed.state = "expired"
+            return
         if status == "dispatched":  # its van left with it: no longer cancellable
             with pytest.raises(orders.CannotCancel):
                 orders.cancel(placed.user_id, placed.number)
@@ -720,7 +755,8 @@ def test_concurrent_checkouts_replans_and_cancellations_keep_the_promise(app, cl
                 with guard:
                     placed.append((order.id, order.user_id, order.number))
                 tally[f"placed {kind}"] += 1
-            except (checkout.WindowUnavailable, inventory.OutOfStock) as refused:  # another checkout was first
+            except (checkout.WindowUnavailable, inventory.OutOfStock,  # another checkout was first
+                    checkout.TooManyUnpaidOrders) as refused:  # (or its consumer has 3 orders awaiting payment)
                 db.session.rollback()
                 tally[refused.code] += 1
 
