@@ -62,6 +62,12 @@ MANIFEST = {package.name: package for package in (
     Package("swagger-ui-dist", "5.35.0",
             "sha512-U06rpMtW9V3XPGOBeamTUSr0Z09jMX4IJuANpE/EZbAhw0G8CgwrzU4YmXkn/h0wCDNsXdGarTNNHC3sU8yVUQ==",
             ("swagger-ui-bundle.js", "swagger-ui.css", "LICENSE", "NOTICE", "swagger-ui-bundle.js.LICENSE.txt")),
+    # Leaflet: the dispatch console's map of the county (drawn from static/geo, no tile server)
+    Package("leaflet", "1.9.4",
+            "sha512-nxS1ynzJOmOlHp+iL3FyWqK89GtNL8U8rvlMOsQdTTssxZwCXh8N2NB3GDQOL+YR3XnWyZAxwQixURb+FA74PA==",
+            ("dist/leaflet.js", "dist/leaflet.js.map", "dist/leaflet.css", "dist/images/layers.png",
+             "dist/images/layers-2x.png", "dist/images/marker-icon.png", "dist/images/marker-icon-2x.png",
+             "dist/images/marker-shadow.png", "LICENSE")),
 )}
 
 

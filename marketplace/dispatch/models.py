@@ -181,20 +181,31 @@ class AlertSeverity(enum.StrEnum):
 
 
 class Alert(TimestampMixin, db.Model):
-    """Something a dispatcher must see: an order at risk, unassigned, or a missed promise."""
+    """Something a dispatcher must see: an order at risk, unassigned, or a missed promise.
+
+    ``message`` is an English line for logs; pages render the alert from ``kind`` and ``data``
+    (values only: order number, reason code, slack…) in the reader's language. A dispatcher
+    acknowledges it (seen, being handled) and resolves it, each with who and when; an alert
+    whose condition cleared by itself is resolved with no one named."""
 
     __tablename__ = "alerts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(32), index=True)
     severity: Mapped[AlertSeverity] = mapped_column(str_enum(AlertSeverity))
-    warehouse_id: Mapped[int | None] = mapped_column(sa.ForeignKey("warehouses.id"))
+    warehouse_id: Mapped[int | None] = mapped_column(sa.ForeignKey("warehouses.id"), index=True)
     order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("orders.id"))
     plan_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plans.id"))
     vehicle_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vehicles.id"))
     message: Mapped[str] = mapped_column(sa.String(300))
+    data: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, default=dict)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     plan = relationship(Plan)
     order = relationship("Order")
+    vehicle = relationship("Vehicle")
+    acknowledged_by = relationship("User", foreign_keys=[acknowledged_by_id])
+    resolved_by = relationship("User", foreign_keys=[resolved_by_id])
