@@ -45,6 +45,12 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or None  # filled from instance/ by create_app
     SCHEDULER_ENABLED = _flag("SCHEDULER_ENABLED", False)
     REPLAN_MINUTES = int(os.environ.get("REPLAN_MINUTES", "5"))
+    #: where the re-plan job plans: "inline" (in its own process, one warehouse after another) or
+    #: "celery" (a task per warehouse on the Celery queue PLANNING_QUEUE_NAME: marketplace.tasks)
+    PLANNING_QUEUE = os.environ.get("PLANNING_QUEUE", "inline")
+    PLANNING_QUEUE_NAME = os.environ.get("PLANNING_QUEUE_NAME", "planning")
+    CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/1")
+    CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "redis://127.0.0.1:6379/2")
     #: a van leaves this long before the latest departure that keeps its promises
     PROMISE_KEEP_SLACK_MINUTES = float(os.environ.get("PROMISE_KEEP_SLACK_MINUTES", "30"))
     #: metres of driving a re-plan trades for one second of a delivery later than the ETA shown

@@ -45,6 +45,7 @@ from .orders.models import (
     PaymentMethod,
 )
 from .payments.models import Payment, PaymentCallback, PaymentStatus, Refund, RefundStatus
+from .planning.models import PlanningRun, PlanningRunStatus
 from .reports.models import StatisticsReport
 
 __all__ = [name for name in dir() if name[0].isupper()]

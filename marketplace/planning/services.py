@@ -626,9 +626,16 @@ def plan_warehouse(warehouse_id: int, *, seconds: float = 5.0, trigger: PlanTrig
     return plan
 
 
-def replan_all(seconds: float = 5.0) -> list[int | None]:
-    """The scheduled job: re-plan every active warehouse (rolling horizon)."""
+def replan_all(seconds: float = 5.0, cycle: str | None = None) -> list[int | None]:
+    """The scheduled job: re-plan every active warehouse (rolling horizon), one after another in
+    this process; with ``PLANNING_QUEUE = "celery"`` as one queue task per warehouse, planned by
+    the workers in parallel, once per ``cycle`` (default: this REPLAN_MINUTES slot; see
+    :mod:`marketplace.tasks`). The new plans' ids (None: the active plan stays)."""
     ids = db.session.scalars(sa.select(Warehouse.id).where(Warehouse.active.is_(True)).order_by(Warehouse.id)).all()
+    if current_app.config.get("PLANNING_QUEUE") == "celery":
+        from .. import tasks
+
+        return tasks.replan_all(ids, seconds=seconds, cycle=cycle)
     return [getattr(plan_warehouse(wid, seconds=seconds, trigger=PlanTrigger.SCHEDULE), "id", None) for wid in ids]
 
 
