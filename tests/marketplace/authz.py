@@ -196,7 +196,40 @@ FILLERS: dict[str, Callable[[World], object]] = {
     "town_id": lambda w: w.town_id,
     "slug": lambda w: w.category_slug,  # the product's category
     "code": lambda w: "zh_CN",  # a language (the default one: nothing else changes)
+    "warehouse": lambda w: dispatch_filler(w, "warehouse"),  # the code of consumer A's order's warehouse
+    "route_id": lambda w: dispatch_filler(w, "route_id"),  # a route of that warehouse (of its active plan)
+    "alert_id": lambda w: dispatch_filler(w, "alert_id"),  # an alert of that warehouse (made if it has none)
 }
+
+
+def dispatch_filler(world: World, name: str) -> object:
+    """The warehouse of consumer A's order (by code), a route of it (of its active plan if it has
+    one), an alert of it (one is raised if it has none): read at each attempt, as attempts re-plan."""
+    from marketplace.dispatch.models import Alert, AlertSeverity, Plan, PlanStatus, Route
+    from marketplace.logistics.models import Warehouse
+    from marketplace.orders.models import Order
+
+    with world.app.app_context():
+        try:
+            warehouse = db.session.scalar(sa.select(Warehouse).join(Order, Order.warehouse_id == Warehouse.id)
+                                          .where(Order.number == world.order_number))
+            if name == "warehouse":
+                return warehouse.code
+            if name == "route_id":
+                return db.session.scalar(sa.select(Route.id).join(Plan, Plan.id == Route.plan_id)
+                                         .where(Plan.warehouse_id == warehouse.id)
+                                         .order_by((Plan.status == PlanStatus.ACTIVE).desc(), Route.id.desc()).limit(1))
+            alert_id = db.session.scalar(sa.select(Alert.id).where(Alert.warehouse_id == warehouse.id)
+                                         .order_by(Alert.id).limit(1))
+            if alert_id is None:
+                alert = Alert(kind="replan_failed", severity=AlertSeverity.WARNING, warehouse_id=warehouse.id,
+                              message="authorization matrix")
+                db.session.add(alert)
+                db.session.commit()
+                alert_id = alert.id
+            return alert_id
+        finally:
+            db.session.remove()
 
 
 class UnfilledParameter(Exception):

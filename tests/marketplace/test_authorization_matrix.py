@@ -103,6 +103,12 @@ RULES: dict[tuple[str, str], Rule] = {
     # staff areas
     ("/coop/", "GET"): page(Role.COOP_HEAD),  # the head's own cooperative
     ("/dispatch/", "GET"): page(Role.DISPATCHER, Role.OPERATOR),
+    # a warehouse's console: its state (recipients and addresses on the routes), the driver manifests
+    ("/dispatch/<warehouse>/", "GET"): page(Role.DISPATCHER, Role.OPERATOR, sees_others=True),
+    ("/dispatch/<warehouse>/state.json", "GET"): page(Role.DISPATCHER, Role.OPERATOR, sees_others=True),
+    ("/dispatch/<warehouse>/routes/<route_id>/manifest", "GET"): page(Role.DISPATCHER, Role.OPERATOR, sees_others=True),
+    ("/dispatch/<warehouse>/alerts/<alert_id>/acknowledge", "POST"): page(Role.DISPATCHER, Role.OPERATOR),
+    ("/dispatch/<warehouse>/alerts/<alert_id>/resolve", "POST"): page(Role.DISPATCHER, Role.OPERATOR),
     ("/complaints/", "GET"): page(Role.COMPLAINT_STAFF, Role.OPERATOR),
     ("/admin/", "GET"): page(Role.OPERATOR),
     ("/reports/", "GET"): page(Role.OPERATOR),
