@@ -96,7 +96,7 @@ bench: install
 ## make fuzz: the API (schemathesis) and HTML form (hypothesis) fuzz at size, FUZZ_EXAMPLES
 ## examples each (make test runs them small), on a throwaway PostgreSQL database; the figures of
 ## each run are appended to FUZZ_REPORT (JSON lines) and printed.
-FUZZ_EXAMPLES ?= 5000
+FUZZ_EXAMPLES ?= 10000
 FUZZ_REPORT ?= instance/fuzz-report.jsonl
 fuzz: install
 	@echo "== fuzz: $(FUZZ_EXAMPLES) examples per test, PostgreSQL, clock $(CLOCK_DAY)"

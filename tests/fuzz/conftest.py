@@ -79,6 +79,7 @@ class Tally:
     violations: dict[str, str] = field(default_factory=dict)
     known: Counter = field(default_factory=Counter)  # failures already reported (test_regressions.py)
     started: float = field(default_factory=time.perf_counter)
+    reported: bool = False  # its figures written to FUZZ_REPORT
 
     def fail(self, key: str, text: str) -> None:
         self.failures.setdefault(key, text)
@@ -99,7 +100,8 @@ class Tally:
     def report(self, app) -> str:
         summary = self.summary(app)
         path = os.environ.get("FUZZ_REPORT")
-        if path:
+        if path and not self.reported:
+            self.reported = True
             with open(path, "a", encoding="utf-8") as out:
                 out.write(json.dumps(summary, ensure_ascii=False) + "\n")
         lines = [f"{self.name}: {summary['examples']} examples, {summary['requests']} requests, "
