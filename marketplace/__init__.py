@@ -21,6 +21,7 @@ AREAS = (
     "payments",
     "coop",
     "dispatch",
+    "driver",
     "complaints",
     "admin",
     "reports",

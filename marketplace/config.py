@@ -105,6 +105,11 @@ class Config:
     TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
     #: reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (0: none)
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+    #: uploaded files (delivery proof photos under proof/), served only through views that check
+    #: who may see them; never a folder the web server serves as it is
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")
+    #: the largest request body accepted (a proof photo of up to 8 MB and its form); larger: 413
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024)))
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     LOG_JSON = _flag("LOG_JSON", True)
     TESTING = False

@@ -225,7 +225,7 @@ def home_for_role():
         Role.DISPATCHER: "dispatch.index",
         Role.COMPLAINT_STAFF: "complaints.index",
         Role.OPERATOR: "admin.index",
-        Role.DRIVER: "auth.account",  # the driver's route page comes with the dispatch console
+        Role.DRIVER: "driver.index",  # today's route, next stop first
     }[current_user.role]
     return redirect(url_for(target))
 

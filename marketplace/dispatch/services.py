@@ -107,10 +107,47 @@ def start_route(route_id: int, *, at: datetime | None = None, actor_id: int | No
     return route
 
 
+def arrive(stop_id: int, *, at: datetime | None = None, actor_id: int | None = None) -> Stop:
+    """The driver is at the stop: its actual arrival is stored (the first one counts; a stop
+    already made is left as it is). The stop stays pending for the planner, which reads pending
+    stops as still to be made and made ones as where the van is. Idempotent."""
+    at = at or utcnow()
+    stop = db.session.scalar(sa.select(Stop).where(Stop.id == stop_id).with_for_update())
+    if stop is None:
+        raise NotFound()
+    if stop.status != StopStatus.PENDING or stop.actual_arrival_at is not None:
+        return stop
+    stop.actual_arrival_at = recorded_arrival(stop) or at
+    db.session.add(PlanEvent(plan_id=stop.route.plan_id, kind="stop_arrived", actor_user_id=actor_id,
+                             data={"stop_id": stop.id, "at": at.isoformat()}))
+    db.session.commit()
+    return stop
+
+
+def recorded_arrival(stop: Stop) -> datetime | None:
+    """When the driver recorded arriving at the stop: on its row, or on the row an earlier plan
+    had for the same visit (same van, order or replenishment, kind) when a re-plan remade it."""
+    if stop.actual_arrival_at is not None:
+        return stop.actual_arrival_at
+    if stop.order_id is not None:
+        same_visit = Stop.order_id == stop.order_id
+    elif stop.replenishment_id is not None:
+        same_visit = Stop.replenishment_id == stop.replenishment_id
+    else:
+        return None
+    return db.session.scalar(
+        sa.select(Stop.actual_arrival_at).join(Route, Route.id == Stop.route_id)
+        .where(Route.vehicle_id == stop.route.vehicle_id, Stop.id != stop.id, Stop.kind == stop.kind, same_visit,
+               Stop.status == StopStatus.PENDING, Stop.actual_arrival_at.is_not(None))
+        .order_by(Stop.actual_arrival_at.desc()).limit(1))
+
+
 def record_stop(stop_id: int, outcome: StopStatus, *, at: datetime | None = None, actor_id: int | None = None,
                 proof: dict | None = None) -> Stop:
     """A stop made (``DONE``) or not (``FAILED``): actual times stored (the delivery record the
-    feedback loop learns from); a delivery done delivers its order. Idempotent."""
+    feedback loop learns from; an arrival recorded before a re-plan counts), the proof kept
+    (recipient name, photo id, position, time, or a failure's reason and note); a delivery done
+    delivers its order. Idempotent: a stop already made keeps its first outcome."""
     from ..inventory import services as inventory
     from ..orders import services as orders
     from ..planning import services as planning
@@ -124,7 +161,7 @@ def record_stop(stop_id: int, outcome: StopStatus, *, at: datetime | None = None
     if stop.status in (StopStatus.DONE, StopStatus.FAILED):
         return stop
     stop.status = outcome
-    stop.actual_arrival_at = stop.actual_arrival_at or at
+    stop.actual_arrival_at = recorded_arrival(stop) or at
     stop.actual_departure_at = at
     stop.proof = proof
     order = stop.order
@@ -137,8 +174,11 @@ def record_stop(stop_id: int, outcome: StopStatus, *, at: datetime | None = None
             source = inventory.stock_row(line.product_id, line.source_location_id)
             if source is not None:
                 inventory.ship(source.id, line.quantity, order_id=order.id)
+    data = {"stop_id": stop.id, "at": at.isoformat()}
+    if outcome == StopStatus.FAILED and proof and proof.get("reason"):
+        data["reason"] = proof["reason"]
     db.session.add(PlanEvent(plan_id=stop.route.plan_id, kind=f"stop_{outcome.value}", actor_user_id=actor_id,
-                             data={"stop_id": stop.id, "at": at.isoformat()}))
+                             data=data))
     planning.bump_plan_version(stop.route.plan.warehouse_id)
     db.session.commit()
     return stop

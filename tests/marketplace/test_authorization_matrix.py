@@ -47,6 +47,9 @@ def api(*roles: Role, owner_only: bool = False) -> Rule:
     return Rule(frozenset(roles), UNAUTHORIZED, owner_only=owner_only)
 
 
+#: the driver identity's own route or stop (another identity, driver or not, is refused)
+DRIVER_OWN = Rule(frozenset({Role.DRIVER}), LOGIN, owner_only=True, owner="driver")
+
 # (URL rule without converters, method) → who may use it. owner_only: the URL names consumer A's
 # object, so only consumer A may; any other consumer (or role) must be refused (401/403/404).
 RULES: dict[tuple[str, str], Rule] = {
@@ -112,6 +115,17 @@ RULES: dict[tuple[str, str], Rule] = {
     ("/complaints/", "GET"): page(Role.COMPLAINT_STAFF, Role.OPERATOR),
     ("/admin/", "GET"): page(Role.OPERATOR),
     ("/reports/", "GET"): page(Role.OPERATOR),
+    # the driver's phone page: the stops of their own route (recipients' names and phones, as a
+    # driver needs them); the ids in the URLs are the driver identity's (FILLERS), so only it may
+    ("/driver/", "GET"): page(Role.DRIVER, sees_others=True),
+    ("/driver/routes/<own_route_id>/start", "POST"): DRIVER_OWN,
+    ("/driver/stops/<stop_id>/arrive", "POST"): DRIVER_OWN,
+    ("/driver/stops/<stop_id>/deliver", "POST"): DRIVER_OWN,
+    ("/driver/stops/<stop_id>/fail", "POST"): DRIVER_OWN,
+    # a proof photo: its driver, dispatchers and operators (and its order's consumer: not an
+    # identity here, see tests/marketplace/driver/test_views.py)
+    ("/driver/photos/<photo_id>", "GET"): Rule(frozenset({Role.DRIVER}), LOGIN, owner_only=True, owner="driver",
+                                               staff=frozenset({Role.DISPATCHER, Role.OPERATOR})),
     # the JSON API (bearer tokens only; cookies never authorize it)
     ("/api/v1/", "GET"): public(),
     ("/api/v1/openapi.json", "GET"): public(),

@@ -1,0 +1,138 @@
+"""Proof-of-delivery photos: checked by their content (never by name or declared type), size and
+pixel count, re-encoded as a web-size JPEG without metadata, stored under a generated name in
+``UPLOAD_DIR/proof/`` and read back only by id (the views decide who may see one)."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import secrets
+import warnings
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ..errors import ValidationFailed
+
+#: formats a phone camera or gallery gives (MPO: the multi-picture JPEG of some cameras)
+ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP"})
+MAX_BYTES = 8 * 1024 * 1024
+#: decoded size limit: a small file can claim a huge canvas (a decompression bomb)
+MAX_PIXELS = 50_000_000
+WEB_SIZE = 1600  # longest side of the stored JPEG, in pixels
+JPEG_QUALITY = 82
+
+#: "<stop id>-<32 hex>": the stop it proves, and a random part that cannot be guessed
+PHOTO_ID = re.compile(r"([1-9][0-9]{0,9})-([0-9a-f]{32})")
+
+
+class PhotoRefused(ValidationFailed):
+    code = "photo_refused"
+    default_message = _l("This file is not a photo. Choose a JPEG, PNG or WebP picture.")
+
+
+def max_bytes() -> int:
+    return int(current_app.config.get("PROOF_PHOTO_MAX_BYTES", MAX_BYTES))
+
+
+def max_pixels() -> int:
+    return int(current_app.config.get("PROOF_PHOTO_MAX_PIXELS", MAX_PIXELS))
+
+
+def too_large_message() -> str:
+    return str(_l("The photo is larger than %(mb)d MB. Take it again at a lower resolution.",
+                  mb=max_bytes() // (1024 * 1024)))
+
+
+def folder() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"]) / "proof"
+
+
+def path_of(photo_id: str) -> Path | None:
+    """Where a stored photo is; None for anything that is not a photo id (no path from input)."""
+    if not PHOTO_ID.fullmatch(photo_id or ""):
+        return None
+    return folder() / f"{photo_id}.jpg"
+
+
+def stop_of(photo_id: str) -> int | None:
+    match = PHOTO_ID.fullmatch(photo_id or "")
+    return int(match.group(1)) if match else None
+
+
+def web_jpeg(data: bytes) -> bytes:
+    """The picture in ``data`` as a JPEG at most :data:`WEB_SIZE` pixels on its longest side, turned
+    upright, transparency on white, with no metadata (no EXIF position or camera serial).
+    Refuses, with a message the driver understands, anything else."""
+    if len(data) > max_bytes():
+        raise PhotoRefused(too_large_message(), field="photo")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data))
+            if image.format not in ACCEPTED_FORMATS:
+                raise PhotoRefused(field="photo")
+            width, height = image.size
+            if width * height > max_pixels():
+                raise _too_many_pixels()
+            image.draft("RGB", (WEB_SIZE, WEB_SIZE))  # JPEG: decode at a reduced scale already
+            image = ImageOps.exif_transpose(image)
+            image.thumbnail((WEB_SIZE, WEB_SIZE), Image.Resampling.LANCZOS)
+            image = _on_white(image)
+            out = io.BytesIO()
+            image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+        except PhotoRefused:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise _too_many_pixels() from None
+        except UnidentifiedImageError:
+            raise PhotoRefused(field="photo") from None
+        except (OSError, ValueError, SyntaxError, EOFError, MemoryError):  # truncated or corrupt
+            raise PhotoRefused(_l("The photo could not be read. Please take it again."), field="photo") from None
+    return out.getvalue()
+
+
+def _too_many_pixels() -> PhotoRefused:
+    return PhotoRefused(_l("The picture is too large (more than %(mp)d megapixels). Take it again at a lower "
+                           "resolution.", mp=max_pixels() // 1_000_000), field="photo")
+
+
+def _on_white(image: Image.Image) -> Image.Image:
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def read_upload(stream: BinaryIO) -> bytes:
+    """At most one byte more than the limit (enough to tell that a file is too large)."""
+    return stream.read(max_bytes() + 1)
+
+
+def store(stop_id: int, data: bytes) -> str:
+    """Check and re-encode ``data`` (see :func:`web_jpeg`) and store it for ``stop_id``; the
+    photo's id. The file appears whole or not at all (written aside, then renamed)."""
+    jpeg = web_jpeg(data)
+    photo_id = f"{stop_id}-{secrets.token_hex(16)}"
+    target = folder()
+    target.mkdir(parents=True, exist_ok=True, mode=0o700)
+    final = target / f"{photo_id}.jpg"
+    partial = target / f".{photo_id}.part"
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(jpeg)
+    os.replace(partial, final)
+    return photo_id
+
+
+def discard(photo_id: str) -> None:
+    """Remove a stored photo that no record refers to (a double tap's second upload)."""
+    path = path_of(photo_id)
+    if path is not None:
+        path.unlink(missing_ok=True)
