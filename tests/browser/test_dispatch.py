@@ -113,6 +113,9 @@ def _run_console(page: Page, site: str, app: Flask, screenshots: Path) -> None:
     expect(row.locator(".state")).to_have_text("有超时风险")
     expect(row).to_contain_text(number)
     card = row.locator("xpath=ancestor::article[contains(@class,'vehicle')]")
+    expect(card.locator("[data-field=over]")).to_be_hidden()  # a few kilos on a van
+    expect(card.locator("[data-field=not-started]")).to_be_hidden()  # its route leaves about now
+    expect(card.locator("[data-field=progress]")).to_contain_text("0")
     assert card.locator("svg.timeline rect.seg-drive").count() >= 1
     assert card.locator("svg.timeline rect.seg-service").count() >= 1
     card.locator("svg.timeline").scroll_into_view_if_needed()
