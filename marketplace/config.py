@@ -55,6 +55,8 @@ class Config:
     PROMISE_KEEP_SLACK_MINUTES = float(os.environ.get("PROMISE_KEEP_SLACK_MINUTES", "30"))
     #: metres of driving a re-plan trades for one second of a delivery later than the ETA shown
     PROMISE_ETA_COST = int(os.environ.get("PROMISE_ETA_COST", "2"))
+    #: an order still not delivered this long after its deadline is compensated with the cap
+    PROMISE_UNDELIVERED_HOLD_HOURS = float(os.environ.get("PROMISE_UNDELIVERED_HOLD_HOURS", "24"))
     #: anonymous catalog pages are served from a per-process micro-cache this long (0: off)
     PAGE_CACHE_SECONDS = float(os.environ.get("PAGE_CACHE_SECONDS", "30"))
 

@@ -21,7 +21,6 @@ from marketplace.models import (
     Category,
     ChangeSource,
     Compensation,
-    CompensationKind,
     Complaint,
     ComplaintCategory,
     ComplaintEvent,
@@ -62,6 +61,7 @@ from marketplace.models import (
     WindowClass,
     Zone,
 )
+from marketplace.planning import watchdog
 
 from . import data
 
@@ -330,13 +330,9 @@ def seed_history(days: int, progress: Callable[[Iterable], Iterable]) -> None:
                 paid_at=placed + timedelta(minutes=1) if order.payment_method == PaymentMethod.ONLINE else delivered,
                 created_at=placed,
             ))
-            if order.late_seconds:
-                amount = window.compensation_for(order.late_seconds)
-                if amount:
-                    order.compensations.append(Compensation(
-                        kind=CompensationKind.COUPON, amount_fen=amount, late_seconds=order.late_seconds,
-                        reason="missed delivery guarantee", created_at=delivered,
-                    ))
+            if order.late_seconds:  # compensated by the watchdog's rule, as a coupon: the history's
+                db.session.flush()  # ledger has no refunds (its payments are made up, never refunded)
+                watchdog.compensate(order, now=delivered + timedelta(minutes=1), coupon=True)
             # The delivery record: one plan per warehouse per day, one route per vehicle.
             plan = plans.get(warehouse.id)
             if plan is None:

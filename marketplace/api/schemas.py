@@ -30,6 +30,7 @@ from ..errors import BadRequest, DomainError, ValidationFailed
 from ..inputs import MAX_ID, MOBILE_INPUT_PATTERN, has_forbidden_control
 from ..orders.models import CompensationKind, OrderStatus, PaymentMethod
 from ..orders.services import CANCELLABLE
+from ..planning import watchdog  # (also declares the one-compensation-per-order index)
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -458,7 +459,8 @@ OrderDetail = out(
     events=Many(out("OrderEvent", kind=Str(), from_status=Str(allow_none=True), to_status=Str(allow_none=True),
                     at=UtcTime(attribute="created_at"))),
     compensations=Many(out("Compensation", kind=fields.Enum(CompensationKind, by_value=True), amount_fen=Fen(),
-                           reason=Str(), at=UtcTime(attribute="created_at"))))
+                           reason=Str(), at=UtcTime(attribute="created_at"), late_seconds=Integer(),
+                           why=Computed(watchdog.why, "string", description="Why, in the request's language."))))
 CategoryList, TownList, VillageList, AddressList, OrderList = (
     out(f"{schema.__name__}List", items=Many(schema)) for schema in (Category, Town, Village, Address, Order))
 

@@ -634,6 +634,21 @@ def refund(order: Order, amount_fen: int, reason: str, *, actor_id: int | None =
     return result
 
 
+def refundable_fen(order_id: int) -> int:
+    """What ``refund`` could still give back for the order: its last successful payment less
+    what was refunded of it (refunds not failed); 0 when nothing was paid. Locks the order's
+    payments, as ``refund`` does, so the answer holds until the caller commits."""
+    payments = db.session.scalars(
+        sa.select(Payment).where(Payment.order_id == order_id).order_by(Payment.id).with_for_update()
+    ).all()
+    paid = [p for p in payments if p.status == PaymentStatus.SUCCEEDED]
+    if not paid:
+        return 0
+    already = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Refund.amount_fen), 0)).where(
+        Refund.payment_id == paid[-1].id, Refund.status != RefundStatus.FAILED))
+    return max(0, paid[-1].amount_fen - already)
+
+
 def _refund_once(payment: Payment, amount_fen: int, reason: str) -> Refund | None:
     """One refund per payment returned after the fact (a retried late notification adds none)."""
     exists = db.session.scalar(sa.select(Refund.id).where(
