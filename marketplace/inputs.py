@@ -133,3 +133,9 @@ def same_origin_post() -> bool:
     origin = request.headers.get("Origin", "")
     ours = urlsplit(current_app.config["EXTERNAL_BASE_URL"])
     return bool(origin) and origin.rstrip("/") == f"{ours.scheme}://{ours.netloc}"
+
+
+def shown(text: str, limit: int = 64) -> str:
+    """Text a client sent, safe to echo in a message: at most ``limit`` characters, each control
+    character or lone surrogate (not valid in strict JSON or UTF-8) replaced by U+FFFD."""
+    return "".join(ch if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF else "\ufffd" for ch in text[:limit])

@@ -27,7 +27,7 @@ from ..catalog.models import CertificationType
 from ..catalog.services import SORTS
 from ..checkout.services import IDEMPOTENCY_RE
 from ..errors import BadRequest, DomainError, ValidationFailed
-from ..inputs import MAX_ID, MOBILE_INPUT_PATTERN, has_forbidden_control
+from ..inputs import MAX_ID, MOBILE_INPUT_PATTERN, has_forbidden_control, shown
 from ..orders.models import CompensationKind, OrderStatus, PaymentMethod
 from ..orders.services import CANCELLABLE
 from ..planning import watchdog  # (also declares the one-compensation-per-order index)
@@ -222,7 +222,7 @@ class Parser(FlaskParser):
                      error_status_code: int | None, error_headers: Any) -> None:
         (messages,) = error.messages.values()  # {location: {field: [message]}}
         names = {field.data_key or name: name for name, field in schema.fields.items()}
-        unknown = [str(key)[:64] for key in messages if key not in names]
+        unknown = [shown(str(key)) for key in messages if key not in names]
         if unknown:
             raise UnknownField(_("Unknown field “%(field)s”.", field=unknown[0]), field=unknown[0])
         key = next(key for key in names if key in messages)  # the first in the schema's order

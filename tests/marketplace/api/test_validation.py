@@ -180,3 +180,15 @@ def test_numbers_and_ids_that_name_nothing_are_404(api, consumer):
 def test_an_unknown_api_path_or_method_is_json(api):
     _problem(api.get("/nothing-here"), 404, "not_found")
     _problem(api.call("PATCH", "/cart"), 405)
+
+
+def test_an_unknown_field_is_echoed_only_as_safe_text(api):
+    """The fuzz sent a field named with a lone surrogate and a control character: the problem named
+    it as sent, which strict JSON parsers refuse."""
+    response = api.post("/auth/token", data='{"mobile": "13912345678", "password": "x", "\\ud800x\\b": 1}',
+                        content_type="application/json")
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "\\ud800" not in body and "\\b" not in body
+    assert response.get_json()["field"] == "\ufffdx\ufffd"
+    json.loads(body.encode("utf-8"))  # strict: valid UTF-8 all through
