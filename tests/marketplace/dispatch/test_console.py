@@ -189,6 +189,29 @@ def test_a_van_that_has_not_left_pushes_its_stops_back_and_is_alerted_after_15_m
         assert alert.resolved_at == now and alert.resolved_by_id is None  # cleared by itself
 
 
+@pytest.mark.parametrize("late_by", [0, 40, 150])
+def test_the_console_marks_at_risk_what_the_watchdog_alerts(app, at_hour, clock, client, late_by):
+    """The console and the promise watchdog project arrivals the same way: the deliveries the
+    console shows at risk or late (deadline still ahead, promise not broken) are exactly the
+    orders the watchdog finds below their margin, whether the vans left on time or not."""
+    from marketplace.planning import watchdog
+
+    at_hour("10:30")
+    now = clock.move_to(clock.now() + timedelta(minutes=late_by), tick=False)
+    shown: set[str] = set()
+    for code in (WAREHOUSE, OTHER, "W-WCK"):
+        for v in state(client, code)["vehicles"]:
+            shown |= {s["order"] for s in v["stops"] if not s["made"] and s["state"] in ("at_risk", "late")}
+    with app.app_context():
+        slack = watchdog.promise_slack(now)
+        alerted = {s.number for s in slack.values() if s.at_risk}
+        excused = set(db.session.scalars(sa.select(Order.number).where(
+            sa.or_(Order.deadline_at <= now, Order.promise_broken_at.is_not(None)))))
+    assert shown - excused == alerted
+    if late_by >= 150:
+        assert alerted  # by then some promise is short of its margin
+
+
 @pytest.mark.parametrize("hhmm", ["03:30", "07:30", "21:50"])
 def test_the_console_at_other_hours_judges_every_stop_to_go_by_its_projected_arrival(
         app, at_hour, clock, client, hhmm):
