@@ -183,6 +183,10 @@ class WatchdogRun:
     resolved: int = 0  # alerts resolved by themselves
     compensated: list[int] = field(default_factory=list)  # orders compensated
 
+    def __repr__(self) -> str:  # (the scheduler's run log shows it)
+        return (f"late {len(self.late)}, at risk {len(self.at_risk)}, resolved {self.resolved}, "
+                f"compensated {len(self.compensated)}")
+
 
 def run() -> WatchdogRun:
     """The scheduled job (``promise_watchdog``, every minute)."""
