@@ -88,8 +88,9 @@ def start_route(route_id: int, *, at: datetime | None = None, actor_id: int | No
     from ..planning import services as planning
 
     at = at or utcnow()
+    # populate_existing: the caller's session may hold the row as read before the lock was granted
     route = db.session.scalar(sa.select(Route).join(Plan).where(Route.id == route_id, Plan.status == PlanStatus.ACTIVE)
-                              .with_for_update(of=Route))
+                              .with_for_update(of=Route).execution_options(populate_existing=True))
     if route is None:
         raise NotInActivePlan()
     if route.status != RouteStatus.PLANNED:
@@ -112,7 +113,8 @@ def arrive(stop_id: int, *, at: datetime | None = None, actor_id: int | None = N
     already made is left as it is). The stop stays pending for the planner, which reads pending
     stops as still to be made and made ones as where the van is. Idempotent."""
     at = at or utcnow()
-    stop = db.session.scalar(sa.select(Stop).where(Stop.id == stop_id).with_for_update())
+    stop = db.session.scalar(sa.select(Stop).where(Stop.id == stop_id).with_for_update()
+                             .execution_options(populate_existing=True))  # as it is once locked
     if stop is None:
         raise NotFound()
     if stop.status != StopStatus.PENDING or stop.actual_arrival_at is not None:
@@ -155,7 +157,8 @@ def record_stop(stop_id: int, outcome: StopStatus, *, at: datetime | None = None
     if outcome not in (StopStatus.DONE, StopStatus.FAILED):
         raise ValueError(outcome)
     at = at or utcnow()
-    stop = db.session.scalar(sa.select(Stop).where(Stop.id == stop_id).with_for_update())
+    stop = db.session.scalar(sa.select(Stop).where(Stop.id == stop_id).with_for_update()
+                             .execution_options(populate_existing=True))  # as it is once locked
     if stop is None:
         raise NotFound()
     if stop.status in (StopStatus.DONE, StopStatus.FAILED):
