@@ -21,6 +21,8 @@ LABELS = {
         "placed": _l("Order placed"), "paid": _l("Paid"), "confirmed": _l("Confirmed"),
         "dispatched": _l("On the way"), "delivered": _l("Delivered"), "cancelled": _l("Cancelled"),
         "expired": _l("Expired: not paid in time"), "compensated": _l("Compensated"),
+        "late": _l("Late: the guaranteed time has passed"), "refunded": _l("Refunded"),
+        "promise_broken": _l("Delayed: it cannot arrive in time"), "cod_collected": _l("Cash collected"),
     },
     "window_names": {"2h": _l("Within 2 h"), "6h": _l("Within 6 h"), "12h": _l("Within 12 h"), "18h": _l("Within 18 h")},
     "product_status_names": {
