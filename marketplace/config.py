@@ -51,6 +51,11 @@ class Config:
     PLANNING_QUEUE_NAME = os.environ.get("PLANNING_QUEUE_NAME", "planning")
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/1")
     CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "redis://127.0.0.1:6379/2")
+    #: how often a standby scheduler runner tries the lock (and the holder checks it), seconds
+    SCHEDULER_STANDBY_SECONDS = float(os.environ.get("SCHEDULER_STANDBY_SECONDS", "15"))
+    #: the nightly database backup: where (default instance/backups) and how many are kept
+    BACKUP_DIR = os.environ.get("BACKUP_DIR") or str(INSTANCE_DIR / "backups")
+    BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "7"))
     #: a van leaves this long before the latest departure that keeps its promises
     PROMISE_KEEP_SLACK_MINUTES = float(os.environ.get("PROMISE_KEEP_SLACK_MINUTES", "30"))
     #: metres of driving a re-plan trades for one second of a delivery later than the ETA shown

@@ -47,5 +47,6 @@ from .orders.models import (
 from .payments.models import Payment, PaymentCallback, PaymentStatus, Refund, RefundStatus
 from .planning.models import PlanningRun, PlanningRunStatus
 from .reports.models import StatisticsReport
+from .scheduler_models import JobOutcome, JobRun
 
 __all__ = [name for name in dir() if name[0].isupper()]

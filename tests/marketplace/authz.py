@@ -208,6 +208,7 @@ FILLERS: dict[str, Callable[[World], object]] = {
     "warehouse": lambda w: dispatch_filler(w, "warehouse"),  # the code of consumer A's order's warehouse
     "route_id": lambda w: dispatch_filler(w, "route_id"),  # a route of that warehouse (of its active plan)
     "alert_id": lambda w: dispatch_filler(w, "alert_id"),  # an alert of that warehouse (made if it has none)
+    "job_id": lambda w: "job_runs_prune",  # a scheduled job (quick, touches nothing but the run log)
 }
 
 

@@ -114,6 +114,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("/dispatch/<warehouse>/alerts/<alert_id>/resolve", "POST"): page(Role.DISPATCHER, Role.OPERATOR),
     ("/complaints/", "GET"): page(Role.COMPLAINT_STAFF, Role.OPERATOR),
     ("/admin/", "GET"): page(Role.OPERATOR),
+    ("/admin/jobs", "GET"): page(Role.OPERATOR),  # the scheduler's run log
+    ("/admin/jobs/<job_id>/run", "POST"): page(Role.OPERATOR),  # "run now"
     ("/reports/", "GET"): page(Role.OPERATOR),
     # the driver's phone page: the stops of their own route (recipients' names and phones, as a
     # driver needs them); the ids in the URLs are the driver identity's (FILLERS), so only it may
