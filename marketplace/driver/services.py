@@ -269,6 +269,7 @@ def _card_loads() -> tuple:
 
 
 def card(stop: Stop, number: int) -> StopCard:
+    from ..catalog.models import Product
     from ..dispatch.models import Replenishment
 
     order = stop.order
@@ -290,9 +291,9 @@ def card(stop: Stop, number: int) -> StopCard:
             contact_name, contact_mobile = location.cooperative.head_name, location.cooperative.head_mobile
     if stop.replenishment_id is not None:
         move = db.session.get(Replenishment, stop.replenishment_id)
-        if move is not None:
-            goods = (Goods(move.product.name_zh, move.product.name_en, move.product.unit_zh, move.product.unit_en,
-                           move.quantity),)
+        product = db.session.get(Product, move.product_id) if move is not None else None
+        if product is not None:
+            goods = (Goods(product.name_zh, product.name_en, product.unit_zh, product.unit_en, move.quantity),)
     cod = None
     if (stop.kind == StopKind.DELIVERY and order is not None and order.payment_method == PaymentMethod.CASH_ON_DELIVERY
             and (stop.status == StopStatus.PENDING or stop.status == StopStatus.DONE)):

@@ -3,7 +3,8 @@ first delivery with the recipient's name and a photo (the phone's position grant
 consumer's order page then shows it delivered with that proof.
 
 Screenshots: driver-route.png (the route as it opens), driver-deliver.png (the proof filled in),
-consumer-delivered.png (the consumer's order page)."""
+driver-next.png (after it: the next stop first, its "could not deliver" form open, the stop made
+below), consumer-delivered.png (the consumer's order page)."""
 
 from __future__ import annotations
 
@@ -113,6 +114,12 @@ def test_the_driver_delivers_with_proof_and_the_consumer_sees_it(
     if not made.evaluate("d => d.open"):
         made.locator("summary").click()
     expect(made.locator(f"a[href='/driver/photos/{photo_id}']")).to_be_visible()
+
+    # the next stop is first now; its "could not deliver" form opens in place
+    fail = page.locator("section.drv-next details.drv-fail")
+    fail.locator("summary").click()
+    expect(fail.locator("input[name=reason]").first).to_be_visible()
+    phone_shot(page, screenshots, "driver-next.png")
 
     sign_out(page)
     sign_in(page, site, consumer_mobile, DEMO_PASSWORD)

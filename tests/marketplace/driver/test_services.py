@@ -53,6 +53,36 @@ def test_the_driver_sees_their_route_next_stop_first(app, day, ctx):
     assert all(0 <= p.x <= 320 and 0 <= p.y <= 180 for p in today.map.points)
 
 
+def test_a_replenishment_stop_shows_what_moves_and_is_made_without_a_name(app, day, ctx):
+    """A milk-run stop on the route (stock from a cooperative to the warehouse): its goods and
+    the cooperative's head to call; "picked up" needs no recipient."""
+    from marketplace.catalog.models import Product
+    from marketplace.dispatch.models import Replenishment
+    from marketplace.inventory.models import Location, LocationKind
+
+    route = db.session.get(Route, day.route_id)
+    farm = db.session.scalar(sa.select(Location).where(Location.kind == LocationKind.COOPERATIVE).order_by(Location.id))
+    product = db.session.scalar(sa.select(Product).where(Product.cooperative_id == farm.cooperative_id)
+                                .order_by(Product.id))
+    move = Replenishment(product_id=product.id, from_location_id=farm.id,
+                         to_location_id=route.vehicle.warehouse.location_id, quantity=12)
+    last = route.stops[-1]
+    stop = Stop(route_id=route.id, sequence=last.sequence + 1, kind=StopKind.REPLENISH_PICKUP,
+                location_id=farm.id, lat=farm.lat, lon=farm.lon, planned_arrival_at=last.planned_departure_at,
+                planned_departure_at=last.planned_departure_at + timedelta(minutes=10))
+    db.session.add(move)
+    db.session.flush()
+    stop.replenishment_id = move.id
+    db.session.add(stop)
+    db.session.commit()
+    card = services.day_of(day.user_id).later[-1]
+    assert card.stop.id == stop.id and card.pickup and card.cod_fen is None
+    assert [(g.name_zh, g.quantity) for g in card.goods] == [(product.name_zh, 12)]
+    assert (card.place, card.contact_mobile) == (farm.name_zh, farm.cooperative.head_mobile)
+    made = services.deliver(day.user_id, stop.id)
+    assert made.new and made.stop.status == StopStatus.DONE and made.stop.proof["name"] is None
+
+
 def test_a_driver_without_a_van_has_no_route(app, seeded, make_user, ctx):
     user = make_user(Role.DRIVER)
     assert services.day_of(user.id).route is None
