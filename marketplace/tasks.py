@@ -21,7 +21,7 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -207,16 +207,18 @@ def alert_kept_plan(warehouse_id: int, cycle: str, reason: str, detail: str = ""
 # --- a planning cycle: every warehouse ------------------------------------------------------------
 
 
-def current_cycle(minutes: int, now: datetime | None = None) -> str:
-    """The planning cycle ``now`` falls in: the start of its ``minutes`` slot in UTC (e.g.
-    ``2026-12-01T02:30Z``), the same for every runner that fires for that slot."""
-    step = max(1, minutes) * 60
-    start = datetime.fromtimestamp((now or utcnow()).timestamp() // step * step, UTC)
-    return f"{start:%Y-%m-%dT%H:%MZ}"
+def default_cycle() -> str:
+    """The planning cycle of a re-plan job: inside a scheduled run, its run key (the fire time, the
+    same for every runner that fires it; ``manual:<time>`` for an operator's "run now"), else a
+    cycle of its own."""
+    from . import scheduler
+
+    run = getattr(scheduler, "current_run", lambda: None)()  # (older schedulers have no run keys)
+    return run.run_key if run is not None else new_cycle()
 
 
-def new_cycle(label: str = "manual") -> str:
-    """A cycle of its own, for a re-plan outside the schedule (a dispatcher's "re-plan now")."""
+def new_cycle(label: str = "cycle") -> str:
+    """A cycle of its own (a re-plan outside the schedule: a dispatcher's "re-plan now")."""
     return f"{label}-{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
 
 
@@ -251,7 +253,7 @@ def replan_all(warehouse_ids: Sequence[int], *, seconds: float, cycle: str | Non
     sender's message for the cycle is still planning the warehouse."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     init_app(app)
-    cycle = cycle or current_cycle(app.config["REPLAN_MINUTES"])
+    cycle = cycle or default_cycle()
     if timeout is None:
         timeout = 0.9 * 60 * app.config["REPLAN_MINUTES"]
     outcomes = collect(send_cycle(warehouse_ids, seconds=seconds, cycle=cycle), timeout)

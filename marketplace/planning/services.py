@@ -629,7 +629,7 @@ def plan_warehouse(warehouse_id: int, *, seconds: float = 5.0, trigger: PlanTrig
 def replan_all(seconds: float = 5.0, cycle: str | None = None) -> list[int | None]:
     """The scheduled job: re-plan every active warehouse (rolling horizon), one after another in
     this process; with ``PLANNING_QUEUE = "celery"`` as one queue task per warehouse, planned by
-    the workers in parallel, once per ``cycle`` (default: this REPLAN_MINUTES slot; see
+    the workers in parallel, once per ``cycle`` (default: the scheduled run's fire time; see
     :mod:`marketplace.tasks`). The new plans' ids (None: the active plan stays)."""
     ids = db.session.scalars(sa.select(Warehouse.id).where(Warehouse.active.is_(True)).order_by(Warehouse.id)).all()
     if current_app.config.get("PLANNING_QUEUE") == "celery":

@@ -15,6 +15,7 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -139,11 +140,13 @@ def test_a_failed_run_keeps_the_active_plan_and_alerts_once(app, seeded, monkeyp
         assert (alerts[0].warehouse_id, alerts[0].plan_id, alerts[0].data["reason"]) == (warehouse_id, active, "error")
 
 
-def test_the_cycle_is_the_replan_slot_every_runner_agrees_on():
-    at = datetime(2026, 12, 1, 2, 34, 59, tzinfo=UTC)
-    assert tasks.current_cycle(5, at) == tasks.current_cycle(5, at.replace(minute=30, second=0)) == "2026-12-01T02:30Z"
-    assert tasks.current_cycle(5, at.replace(minute=35)) == "2026-12-01T02:35Z"
-    assert tasks.new_cycle() != tasks.new_cycle()
+def test_the_cycle_is_the_scheduled_runs_fire_time_else_a_cycle_of_its_own(monkeypatch):
+    from marketplace import scheduler
+
+    assert tasks.default_cycle() != tasks.default_cycle()  # outside a scheduled run: each call its own
+    run = SimpleNamespace(job_id="replan", run_key="2026-12-01T02:30:00Z", scheduled_at=None, run_id=1)
+    monkeypatch.setattr(scheduler, "current_run", lambda: run, raising=False)
+    assert tasks.default_cycle() == tasks.default_cycle() == "2026-12-01T02:30:00Z"  # every runner of it
 
 
 # --- two real workers ---------------------------------------------------------------------------
@@ -254,10 +257,12 @@ def test_the_replan_job_on_the_queue_plans_each_cycle_once(app, seeded, on_queue
         assert [planning.active_plan_id(w) for w in ids] == first
         nxt = planning.replan_all(seconds=SECONDS, cycle="2026-12-01T02:35Z")
         assert None not in nxt and not set(nxt) & set(first)
-        assert sorted(p for w in ids for p in _plans_of(w, last)) == sorted(first + nxt)
-        for warehouse_id, plan_id in zip(ids, nxt, strict=True):
+        now = planning.replan_all(seconds=SECONDS)  # outside the schedule: a cycle of its own
+        assert None not in now and not set(now) & set(first + nxt)
+        assert sorted(p for w in ids for p in _plans_of(w, last)) == sorted(first + nxt + now)
+        for warehouse_id, plan_id in zip(ids, now, strict=True):
             assert_plan_accounts_for_every_open_order(warehouse_id, plan_id)
-        assert set(db.session.scalars(sa.select(Plan.status).where(Plan.id.in_(first)))) == {PlanStatus.SUPERSEDED}
+        assert set(db.session.scalars(sa.select(Plan.status).where(Plan.id.in_(first + nxt)))) == {PlanStatus.SUPERSEDED}
 
 
 def test_without_workers_the_job_times_out_keeps_the_plans_and_alerts(app, seeded, on_queue):
