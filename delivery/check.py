@@ -19,10 +19,17 @@ from delivery.model import REASONS, OrderKind, Plan, Problem, Role, Route, StopR
 
 @dataclass(frozen=True)
 class Violation:
+    """What is wrong, where, and by how much: ``amount`` in ``unit`` ("s" late, "g" or "cm3"
+    over capacity) and ``position``, the 0-based index of the stop on its route, where the
+    violation is at one stop (so a caller can word it without parsing ``message``)."""
+
     code: str
     message: str
     vehicle_id: str | None = None
     order_id: str | None = None
+    amount: int = 0
+    unit: str = ""
+    position: int | None = None
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
@@ -36,8 +43,13 @@ def check(problem: Problem, plan: Plan, *, check_times: bool = True) -> list[Vio
     """
     out: list[Violation] = []
 
-    def bad(code: str, msg: str, vid: str | None = None, oid: str | None = None) -> None:
-        out.append(Violation(code, msg, vid, oid))
+    def bad(code: str, msg: str, vid: str | None = None, oid: str | None = None, **detail) -> None:
+        out.append(Violation(code, msg, vid, oid, **detail))
+
+    def over(load_w: int, load_v: int, cap_w: int, cap_v: int | None) -> dict:
+        if load_w > cap_w:
+            return {"amount": load_w - cap_w, "unit": "g"}
+        return {"amount": load_v - (cap_v or 0), "unit": "cm3"}
 
     matrix = problem.travel_matrix()
     locs = problem.locations
@@ -108,7 +120,8 @@ def check(problem: Problem, plan: Plan, *, check_times: bool = True) -> list[Vio
         total = 0
         cap_v = v.capacity_volume
         if load_w > v.capacity_weight or (cap_v is not None and load_v > cap_v):
-            bad("capacity", f"{vid} leaves overloaded ({load_w} g, {load_v} cm3)", vid)
+            bad("capacity", f"{vid} leaves overloaded ({load_w} g, {load_v} cm3)", vid,
+                **over(load_w, load_v, v.capacity_weight, cap_v))
         for pos, (x, r) in enumerate(zip(stops, refs, strict=True)):
             o = orders.get(r.order_id)
             if o is None:
@@ -123,7 +136,7 @@ def check(problem: Problem, plan: Plan, *, check_times: bool = True) -> list[Vio
                 bad("bad_stop", f"{o.id} is a depot delivery and has no pickup stop", vid, o.id)
                 continue
             if r.role == Role.PICKUP and o.id in carrier:
-                bad("bad_stop", f"{o.id} is already on board, it has no pickup", vid, o.id)
+                bad("bad_stop", f"{o.id} is already on board, it has no pickup", vid, o.id, position=pos)
             if x.location != loc_id:
                 bad("wrong_location", f"{o.id} {r.role} at {x.location}, not {loc_id}", vid, o.id)
             li = index[loc_id]  # type: ignore[index]
@@ -142,7 +155,8 @@ def check(problem: Problem, plan: Plan, *, check_times: bool = True) -> list[Vio
             service += locs[li].service_time
             start = max(arrival, lo)
             if hi is not None and start > hi:
-                bad("late", f"{o.id} {r.role} starts at {start} after {hi}", vid, o.id)
+                bad("late", f"{o.id} {r.role} starts at {start} after {hi}", vid, o.id,
+                    amount=start - hi, unit="s", position=pos)
             if check_times and x.arrival != arrival:
                 bad(
                     "time_mismatch",
@@ -156,13 +170,14 @@ def check(problem: Problem, plan: Plan, *, check_times: bool = True) -> list[Vio
             load_w += sign * o.weight
             load_v += sign * o.volume
             if load_w > v.capacity_weight or (cap_v is not None and load_v > cap_v):
-                bad("capacity", f"{vid} overloaded after {o.id} {r.role}", vid, o.id)
+                bad("capacity", f"{vid} overloaded after {o.id} {r.role}", vid, o.id,
+                    position=pos, **over(load_w, load_v, v.capacity_weight, cap_v))
             if load_w < 0 or load_v < 0:
                 bad("capacity", f"negative load after {o.id} {r.role}", vid, o.id)
             if o.pinned_vehicle is not None and o.pinned_vehicle != vid:
-                bad("pin", f"{o.id} is pinned to {o.pinned_vehicle}, routed on {vid}", vid, o.id)
+                bad("pin", f"{o.id} is pinned to {o.pinned_vehicle}, routed on {vid}", vid, o.id, position=pos)
             if o.id in carrier and carrier[o.id] != vid:
-                bad("onboard", f"{o.id} is on {carrier[o.id]}, routed on {vid}", vid, o.id)
+                bad("onboard", f"{o.id} is on {carrier[o.id]}, routed on {vid}", vid, o.id, position=pos)
             if o.kind is OrderKind.DELIVERY and o.id not in carrier and r.role == Role.DELIVERY:
                 source = o.pickup or v.depot
                 if origin != source or v.departed:
@@ -176,7 +191,8 @@ def check(problem: Problem, plan: Plan, *, check_times: bool = True) -> list[Vio
         arrival = t + int(dur[here, d_end])
         total += int(dist[here, d_end])
         if arrival > v.shift_end:
-            bad("shift_ends", f"{vid} returns at {arrival} after its shift end {v.shift_end}", vid)
+            bad("shift_ends", f"{vid} returns at {arrival} after its shift end {v.shift_end}", vid,
+                amount=arrival - v.shift_end, unit="s")
         if check_times and route.visits and route.visits[-1].arrival != arrival:
             bad(
                 "time_mismatch",

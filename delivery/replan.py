@@ -85,26 +85,44 @@ def insert(problem: Problem, routes: Routes, order_ids: Iterable[str]) -> tuple[
     return out, left
 
 
+def pinned_elsewhere(problem: Problem, routes: Routes) -> dict[str, list[StopRef]]:
+    """``routes`` without the stops of orders pinned to another vehicle than theirs (pinned
+    since they were planned): they are placed again, on their vehicle."""
+    orders = problem.order_by_id
+    return {
+        vid: [r for r in refs
+              if r.order_id not in orders or orders[r.order_id].pinned_vehicle in (None, vid)]
+        for vid, refs in routes.items()
+    }
+
+
 def replan(problem: Problem, current: Routes | None, time_limit: float, **solve_kw) -> Replan:
     """Solve ``problem`` warm-started from the ``current`` routes and keep whichever of the
     two keeps more promises (the result only if it keeps every order the current routes
-    keep); then recover what neither keeps (see the module's docstring)."""
+    keep); then recover what neither keeps (see the module's docstring). A stop of
+    ``current`` on a vehicle its order is not pinned to does not count as kept."""
     ctx = Context(problem)
+    if current:
+        current = pinned_elsewhere(problem, current)
     before = schedule(problem, current or {}, ctx)
     result = solve(problem, time_limit, initial=before if current else None, **solve_kw)
     lost = kept(before) - kept(result) if current else set()
     chosen = before if lost else result
     kept_now = kept(chosen)  # (replenishments it carries included: they have no deadline)
-    routes = {vid: [r for r in refs if r.order_id in kept_now] for vid, refs in routes_of(chosen).items()}
-    missing = [o.id for o in problem.orders if o.id not in kept_now and not o.optional]
+    # a locked stop stays where it is, late or not (a dispatcher's order of stops holds): a
+    # promise it cannot keep there is broken
+    locked = {r.order_id for v in problem.vehicles for r in v.locked_stops}
+    late = {v.order_id for r in chosen.routes for v in r.stops if v.late > 0}
+    stay = kept_now | locked
+    routes = {vid: [r for r in refs if r.order_id in stay] for vid, refs in routes_of(chosen).items()}
+    missing = [o.id for o in problem.orders if o.id not in stay and not o.optional]
     routes, left = insert(problem, routes, missing)
-    if left:  # broken promises: delivered without their deadline, their van time held
-        broken = set(left)
+    broken = set(left) | (locked & late)
+    if broken:  # broken promises: delivered without their deadline, their van time held
         problem = replace(problem, orders=tuple(replace(o, deadline=None) if o.id in broken else o
                                                 for o in problem.orders))
-        routes, _ = insert(problem, routes, left)
-    else:
-        broken = set()
+        if left:
+            routes, _ = insert(problem, routes, left)
     plan = schedule(problem, routes)
     plan = replace(plan, objective=result.objective, fallback=result.fallback if not lost else False,
                    solve_seconds=result.solve_seconds, status="kept_current" if lost else result.status)

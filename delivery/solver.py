@@ -641,6 +641,9 @@ def solve(
     """
     t0 = time.monotonic()
     ctx = Context(problem)  # validates
+    if not problem.vehicles:  # (OR-Tools aborts the process on a model without vehicles)
+        plan = _plan_from_routes(ctx, [], fallback=False)
+        return replace(plan, solve_seconds=round(time.monotonic() - t0, 3))
     if configs is None:
         # multi-start: GLS stalls after a few seconds, so longer budgets get more starts
         pickups = any(o.has_pickup_stop for o in problem.orders)

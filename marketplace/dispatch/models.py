@@ -209,3 +209,51 @@ class Alert(TimestampMixin, db.Model):
     vehicle = relationship("Vehicle")
     acknowledged_by = relationship("User", foreign_keys=[acknowledged_by_id])
     resolved_by = relationship("User", foreign_keys=[resolved_by_id])
+
+
+# --- the dispatcher's hand on the plan (dispatch/actions.py) ------------------------------------
+
+
+class OrderPin(db.Model):
+    """A dispatcher's pin: the planner serves this order with this vehicle only (until unpinned,
+    or the vehicle breaks down)."""
+
+    __tablename__ = "order_pins"
+
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), primary_key=True)
+    vehicle_id: Mapped[int] = mapped_column(sa.ForeignKey("vehicles.id"), index=True)
+    pinned_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    pinned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    vehicle = relationship("Vehicle")
+
+
+class VehicleBreakdown(db.Model):
+    """A vehicle out of service from ``reported_at`` until ``until`` (the end of the shift it
+    broke down in): the planner leaves it out meanwhile."""
+
+    __tablename__ = "vehicle_breakdowns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vehicle_id: Mapped[int] = mapped_column(sa.ForeignKey("vehicles.id"), index=True)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+    reported_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    vehicle = relationship("Vehicle")
+
+
+class DispatchRequest(db.Model):
+    """A re-plan asked for by a console form, by the form's one-time token: a second submit of
+    the same form finds this row (and the outcome) instead of planning again."""
+
+    __tablename__ = "dispatch_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    warehouse_id: Mapped[int | None] = mapped_column(sa.ForeignKey("warehouses.id"))
+    actor_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)

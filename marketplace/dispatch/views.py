@@ -114,3 +114,6 @@ def resolve(warehouse: str, alert_id: int):
     found = services.warehouse_by_code(warehouse)
     alert = services.resolve_alert(found.id, alert_id, current_user.id)
     return _after_alert(found, alert, _("Alert resolved."))
+
+
+from . import action_views  # noqa: E402,F401

@@ -23,6 +23,7 @@ from ..columns import utcnow
 from ..dispatch.models import (
     Alert,
     AlertSeverity,
+    OrderPin,
     Plan,
     PlanEvent,
     PlanStatus,
@@ -35,6 +36,7 @@ from ..dispatch.models import (
     StopKind,
     StopStatus,
     UnassignedOrder,
+    VehicleBreakdown,
 )
 from ..errors import NotFound
 from ..extensions import db
@@ -73,6 +75,7 @@ class ProblemContext:
     departed: dict[str, int] = field(default_factory=dict)  # vans the plan sent off since: when
     route_starts: dict[str, int] = field(default_factory=dict)  # when their stored routes leave
     overdue: set[str] = field(default_factory=set)  # open orders past their deadline, not yet marked broken
+    pins: dict[str, int] = field(default_factory=dict)  # order key -> the vehicle a dispatcher pinned it to
 
     def at(self, seconds: int) -> datetime:
         return self.epoch + timedelta(seconds=int(seconds))
@@ -126,6 +129,8 @@ def order_tasks(ctx: ProblemContext, warehouse_id: int | None = None, ids: list[
     for row in rows:
         key, address = f"O{row.id}", f"A{row.id}"
         ctx.orders[key] = row.id
+        if row.pinned_vehicle_id is not None:
+            ctx.pins[key] = row.pinned_vehicle_id
         ctx.locations[address] = (row.lat, row.lon, None)
         places.append(dm.Location(address, lat=row.lat, lon=row.lon, zone=ctx.zone_codes.get(row.zone_id)))
         # a broken promise (or one whose deadline passed undelivered: broken too, see store_plan)
@@ -169,8 +174,9 @@ def _order_tasks(by_warehouse: bool, exclude: bool, by_ids: bool) -> sa.Select:
         sa.select(Order.id, Order.lat, Order.lon, Order.zone_id, Order.deadline_at, Order.promise_broken_at,
                   Order.promised_eta_at,
                   sa.func.sum(OrderLine.weight_g).label("weight"), sa.func.sum(OrderLine.volume_cm3).label("volume"),
-                  sa.func.min(farm_of_line).label("farm_id"))
+                  sa.func.min(farm_of_line).label("farm_id"), sa.func.min(OrderPin.vehicle_id).label("pinned_vehicle_id"))
         .join(OrderLine, OrderLine.order_id == Order.id).join(Location, Location.id == OrderLine.source_location_id)
+        .outerjoin(OrderPin, OrderPin.order_id == Order.id)
         .where(Order.status.in_(PLANNED_STATUSES)).group_by(Order.id).order_by(Order.deadline_at, Order.id)
     )
     if by_warehouse:
@@ -298,9 +304,10 @@ def build_problem(warehouse_id: int, now: datetime | None = None, exclude: int |
     known = {o.id for o in orders}
     under_way = _execution(ctx, warehouse.id, known)
 
+    broken = out_of_service(warehouse.id, now)
     vehicles = []
     for vehicle in warehouse.vehicles:
-        if not vehicle.active:
+        if not vehicle.active or vehicle.id in broken:
             continue
         start, end = shift_window(vehicle, now)
         key = f"V{vehicle.id}"
@@ -348,11 +355,36 @@ def build_problem(warehouse_id: int, now: datetime | None = None, exclude: int |
             replace(o, ready=0) if o.id in routed and o.kind == dm.OrderKind.PICKUP_DELIVERY else o
             for o in ctx.problem.orders))
         _send_off(ctx)
+    if ctx.pins:
+        ctx.problem = replace(ctx.problem, orders=_pinned(ctx, ctx.problem.orders, ctx.problem.vehicles))
     return ctx
 
 
 #: how far back the times of a problem reach (vans under way since then keep their departure)
 LOOKBACK = timedelta(hours=12)
+
+
+def out_of_service(warehouse_id: int, now: datetime) -> set[int]:
+    """The warehouse's vehicles a dispatcher marked broken down, until the end of that shift."""
+    return set(db.session.scalars(
+        sa.select(VehicleBreakdown.vehicle_id).join(Vehicle, Vehicle.id == VehicleBreakdown.vehicle_id)
+        .where(Vehicle.warehouse_id == warehouse_id, VehicleBreakdown.reported_at <= now,
+               VehicleBreakdown.until > now)))
+
+
+def _pinned(ctx: ProblemContext, orders: tuple[dm.Order, ...], vehicles: tuple[dm.Vehicle, ...]) -> tuple[dm.Order, ...]:
+    """Orders with the pins dispatchers set (a pin to a vehicle out of the problem, or of goods
+    already on board or locked on another van, is left out: the problem stays valid)."""
+    committed = {o: v.id for v in vehicles for o in (*v.onboard, *(r.order_id for r in v.locked_stops))}
+    out = []
+    for order in orders:
+        vehicle = f"V{ctx.pins[order.id]}" if order.id in ctx.pins else None
+        if vehicle in ctx.vehicles and committed.get(order.id, vehicle) == vehicle:
+            order = replace(order, pinned_vehicle=vehicle)
+        out.append(order)
+    return tuple(out)
+
+
 def keep_slack_s() -> int:
     """How long before the latest departure that keeps its promises a van leaves its depot
     (``PROMISE_KEEP_SLACK_MINUTES``): ETAs stay that far ahead of the tightest deadline, at the

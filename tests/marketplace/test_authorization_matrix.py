@@ -112,6 +112,17 @@ RULES: dict[tuple[str, str], Rule] = {
     ("/dispatch/<warehouse>/routes/<route_id>/manifest", "GET"): page(Role.DISPATCHER, Role.OPERATOR, sees_others=True),
     ("/dispatch/<warehouse>/alerts/<alert_id>/acknowledge", "POST"): page(Role.DISPATCHER, Role.OPERATOR),
     ("/dispatch/<warehouse>/alerts/<alert_id>/resolve", "POST"): page(Role.DISPATCHER, Role.OPERATOR),
+    # the console's actions (ids posted in the form must be of the warehouse in the URL: 404
+    # otherwise, see tests/marketplace/dispatch/test_actions_views.py); a re-plan's diff lists orders
+    ("/dispatch/replan", "POST"): page(Role.DISPATCHER, Role.OPERATOR),
+    ("/dispatch/replan", "GET"): page(Role.DISPATCHER, Role.OPERATOR, sees_others=True),
+    ("/dispatch/<warehouse>/replan", "POST"): page(Role.DISPATCHER, Role.OPERATOR),
+    ("/dispatch/<warehouse>/lock", "POST"): page(Role.DISPATCHER, Role.OPERATOR),
+    ("/dispatch/<warehouse>/unlock", "POST"): page(Role.DISPATCHER, Role.OPERATOR),
+    ("/dispatch/<warehouse>/pin", "POST"): page(Role.DISPATCHER, Role.OPERATOR),
+    ("/dispatch/<warehouse>/unpin", "POST"): page(Role.DISPATCHER, Role.OPERATOR),
+    ("/dispatch/<warehouse>/move", "POST"): page(Role.DISPATCHER, Role.OPERATOR),
+    ("/dispatch/<warehouse>/breakdown", "POST"): page(Role.DISPATCHER, Role.OPERATOR),
     ("/complaints/", "GET"): page(Role.COMPLAINT_STAFF, Role.OPERATOR),
     ("/admin/", "GET"): page(Role.OPERATOR),
     ("/admin/jobs", "GET"): page(Role.OPERATOR),  # the scheduler's run log
