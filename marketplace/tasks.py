@@ -211,9 +211,9 @@ def default_cycle() -> str:
     """The planning cycle of a re-plan job: inside a scheduled run, its run key (the fire time, the
     same for every runner that fires it; ``manual:<time>`` for an operator's "run now"), else a
     cycle of its own."""
-    from . import scheduler
+    from .scheduler import current_run
 
-    run = getattr(scheduler, "current_run", lambda: None)()  # (older schedulers have no run keys)
+    run = current_run()
     return run.run_key if run is not None else new_cycle()
 
 

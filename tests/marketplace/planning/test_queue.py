@@ -145,7 +145,7 @@ def test_the_cycle_is_the_scheduled_runs_fire_time_else_a_cycle_of_its_own(monke
 
     assert tasks.default_cycle() != tasks.default_cycle()  # outside a scheduled run: each call its own
     run = SimpleNamespace(job_id="replan", run_key="2026-12-01T02:30:00Z", scheduled_at=None, run_id=1)
-    monkeypatch.setattr(scheduler, "current_run", lambda: run, raising=False)
+    monkeypatch.setattr(scheduler, "current_run", lambda: run)
     assert tasks.default_cycle() == tasks.default_cycle() == "2026-12-01T02:30:00Z"  # every runner of it
 
 
