@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..errors import Conflict, ValidationFailed
+from ..i18n import localized
 from ..inputs import form_id, parse_id, safe_next
 from . import actions, services
 from .views import bp
@@ -77,8 +78,9 @@ def replan_result():
     if outcome is None:
         flash(_("No such re-plan: start one from the console."), "info")
         return redirect(url_for("dispatch.index"))
+    names = {w.code: localized(w.location) for w in services.warehouses()}
     return render_template("dispatch/replan_result.html", outcome=outcome, eta_shifts=actions.eta_shifts,
-                           minutes=actions.ETA_SHIFT_MINUTES)
+                           minutes=actions.ETA_SHIFT_MINUTES, names=names)
 
 
 @bp.post("/<warehouse>/lock")

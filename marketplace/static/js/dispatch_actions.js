@@ -39,12 +39,21 @@
     }, 0);
   });
 
-  // back to a page from the browser's cache: its buttons work again
+  function freshToken() {
+    const bytes = new Uint8Array(18);
+    window.crypto.getRandomValues(bytes);
+    return Array.from(bytes, function (b) { return b.toString(16).padStart(2, "0"); }).join("");
+  }
+
+  // back to a page from the browser's cache: its buttons work again, and a re-plan form gets a
+  // new one-time token (the old one names the re-plan already made: the server would show it)
   window.addEventListener("pageshow", function (event) {
     if (!event.persisted) return;
     document.body.classList.remove("dispatch-busy");
     busyForms().forEach(function (form) {
       delete form.dataset.sent;
+      const token = form.querySelector("input[name=token]");
+      if (token) token.value = freshToken();
       form.querySelectorAll("button[type=submit]").forEach(function (button) {
         button.disabled = false;
         button.classList.remove("is-busy");
