@@ -134,7 +134,7 @@ def plan_once(warehouse_id: int, *, seconds: float, trigger: PlanTrigger, cycle:
     """Plan ``warehouse_id`` for ``cycle`` if this call claims the (warehouse, cycle) run; a
     failure keeps the active plan, is recorded on the run and raises an alert. Returns what
     happened: ``status`` planned, failed or duplicate (the cycle was claimed before; ``run``:
-    that run's status, still running or done), and the stored plan's id (None: the active plan
+    that run's status: running, done or failed), and the stored plan's id (None: the active plan
     stayed, or the cycle's run is not done)."""
     outcome: dict[str, Any] = {"warehouse_id": warehouse_id, "cycle": cycle, "worker": worker}
     run_id = claim(warehouse_id, cycle, worker, seconds)
