@@ -245,7 +245,7 @@ def main() -> None:
               f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
         import redis
 
-        redis.Redis.from_url(f"{REDIS}/9").delete(queue, f"_kombu.binding.{queue}")
+        redis.Redis.from_url(f"{REDIS}/9").delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
 
 
 def report(rows: list[dict], args, warehouses: int) -> None:

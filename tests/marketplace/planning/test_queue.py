@@ -214,7 +214,7 @@ def on_queue(app, monkeypatch):
             process.wait(timeout=5)
     import redis
 
-    redis.Redis.from_url(BROKER).delete(queue, f"_kombu.binding.{queue}")
+    redis.Redis.from_url(BROKER).delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
 
 
 def test_two_workers_plan_every_warehouse_exactly_once_per_cycle(app, seeded, on_queue, tmp_path):
