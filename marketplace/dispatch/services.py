@@ -149,9 +149,12 @@ def record_stop(stop_id: int, outcome: StopStatus, *, at: datetime | None = None
     """A stop made (``DONE``) or not (``FAILED``): actual times stored (the delivery record the
     feedback loop learns from; an arrival recorded before a re-plan counts), the proof kept
     (recipient name, photo id, position, time, or a failure's reason and note); a delivery done
-    delivers its order. Idempotent: a stop already made keeps its first outcome."""
+    delivers its order (and a cash-on-delivery order's cash is collected). Idempotent: a stop
+    already made keeps its first outcome."""
     from ..inventory import services as inventory
     from ..orders import services as orders
+    from ..orders.models import PaymentMethod
+    from ..payments import services as payments
     from ..planning import services as planning
 
     if outcome not in (StopStatus.DONE, StopStatus.FAILED):
@@ -173,6 +176,8 @@ def record_stop(stop_id: int, outcome: StopStatus, *, at: datetime | None = None
         order.delivered_at = at
         orders.record_event(order, "delivered", to_status=OrderStatus.DELIVERED, actor_id=actor_id,
                             data={"stop_id": stop.id})
+        if order.payment_method == PaymentMethod.CASH_ON_DELIVERY:  # handed over against the cash
+            payments.mark_cod_collected(order, actor_id=actor_id, collected_at=at)
         for line in order.lines:  # handed over: the reserved units leave the books of their location
             source = inventory.stock_row(line.product_id, line.source_location_id)
             if source is not None:
@@ -185,6 +190,7 @@ def record_stop(stop_id: int, outcome: StopStatus, *, at: datetime | None = None
     planning.bump_plan_version(stop.route.plan.warehouse_id)
     db.session.commit()
     return stop
+
 
 # --- the console: one warehouse's day per vehicle and per stop, and its alerts -------------------
 #

@@ -151,6 +151,21 @@ def test_delivering_with_a_name_delivers_the_order_once(app, day, ctx, clock):
     assert services.attempts_of(order.id)[0].delivered and services.attempts_of(order.id)[0].name == "王 小丽"
 
 
+def test_a_cash_on_delivery_order_delivered_has_its_cash_collected_once(app, day, ctx):
+    from marketplace.payments.models import Payment, PaymentStatus
+
+    cod = next(s for s in day.delivery_ids
+               if db.session.get(Stop, s).order.payment_method == PaymentMethod.CASH_ON_DELIVERY)
+    order_id = db.session.get(Stop, cod).order_id
+    services.deliver(day.user_id, cod, name="王晓丽")
+    services.deliver(day.user_id, cod, name="王晓丽")
+    payments = db.session.scalars(sa.select(Payment).where(Payment.order_id == order_id)).all()
+    order = db.session.get(Order, order_id)
+    assert [p.status for p in payments] == [PaymentStatus.SUCCEEDED] and payments[0].amount_fen == order.total_fen
+    assert payments[0].paid_at == db.session.get(Stop, cod).actual_departure_at
+    assert [e.kind for e in order.events].count("cod_collected") == 1
+
+
 def test_a_double_tap_with_a_photo_keeps_one_photo(app, day, ctx, uploads):
     stop_id = day.delivery_ids[0]
     first = services.deliver(day.user_id, stop_id, photo=png_bytes())
@@ -177,6 +192,7 @@ def test_a_failed_delivery_keeps_the_order_open_with_its_reason(app, day, englis
     assert failed.stop.proof["reason"] == "not_home" and failed.stop.proof["note"] == "电话 无人接听"
     order = db.session.get(Order, failed.stop.order_id)
     assert order.status == OrderStatus.DISPATCHED and order.delivered_at is None
+    assert "cod_collected" not in [e.kind for e in order.events]  # no goods, no cash
     event = db.session.scalar(sa.select(PlanEvent).where(PlanEvent.kind == "stop_failed"))
     assert event.data["reason"] == "not_home"
     # a failed stop is made: a later "delivered" tap on it changes nothing
