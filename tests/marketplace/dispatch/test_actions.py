@@ -16,6 +16,7 @@ from delivery import replan as dreplan
 from delivery.check import check as check_plan
 from delivery.model import Role as StopRole
 from delivery.model import StopRef
+from marketplace.columns import utcnow
 from marketplace.dispatch import actions
 from marketplace.extensions import db
 from marketplace.models import Alert, Order, Plan, PlanEvent, Role, Route, Stop, Vehicle, Warehouse
@@ -91,6 +92,13 @@ def checker_on_stored_plan(warehouse_id: int) -> list:
     return check_plan(ctx.problem, dreplan.schedule(ctx.problem, ctx.routes))
 
 
+@pytest.fixture(autouse=True)
+def english(app, monkeypatch):
+    """Services called outside a request speak the default language: English here, so that the
+    reasons can be read in the assertions (the Chinese ones: test_actions_views.py)."""
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "en")
+
+
 @pytest.fixture
 def dispatcher(make_user):
     return make_user(Role.DISPATCHER, mobile="13700000001")
@@ -143,7 +151,8 @@ def test_an_accepted_move_is_stored_whole_checked_and_versioned(app, seeded_at, 
         target = idle_vehicle(wid)
         stop = next(s for s in stops if s.kind == "delivery")
         before = stored(wid)
-        assert actions.move_stop(wid, stop.id, target.id, 1, actor_id=dispatcher.id) is True
+        now = utcnow()
+        assert actions.move_stop(wid, stop.id, target.id, 1, actor_id=dispatcher.id, now=now) is True
         routes = active_routes(wid)
         assert [s.id for s in routes[target.id]] == [stop.id]  # the only stop of the idle van, at 1
         assert stop.id not in [s.id for s in routes.get(source, [])]
@@ -151,7 +160,7 @@ def test_an_accepted_move_is_stored_whole_checked_and_versioned(app, seeded_at, 
         assert after["version"] == before["version"] + 1 and after["plan"] == before["plan"]
         assert checker_on_stored_plan(wid) == []  # the stored routes hold, to the independent checker
         moved = db.session.get(Stop, stop.id)
-        ctx = planning.build_problem(wid)
+        ctx = planning.build_problem(wid, now)  # (the van waiting at the depot leaves at "now")
         assert moved.planned_arrival_at == ctx.at(dreplan.schedule(ctx.problem, ctx.routes)
                                                   .route_of(f"V{target.id}").stops[0].arrival)
         event = db.session.scalar(sa.select(PlanEvent).where(PlanEvent.kind == "stop_moved"))

@@ -78,6 +78,29 @@ def test_a_refused_move_shows_the_checkers_reason_on_the_console(app, console, c
         assert db.session.get(Stop, stop_id).route_id == route_id
 
 
+def test_the_reason_is_in_the_readers_language(app, seeded, make_user, client):
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    place_orders(app, make_user)
+    user = make_user(Role.DISPATCHER, mobile="13700000003")  # (Chinese, the default)
+    assert login(client, user.mobile).status_code == 302
+    with app.app_context():
+        _vehicle, stops = busiest(wid())
+        target = idle_vehicle(wid())
+        target.capacity_weight_g = 1
+        db.session.commit()
+        stop_id, target_id, plate = next(s.id for s in stops if s.kind == "delivery"), target.id, target.plate
+    with app.test_request_context(), force_locale("zh_CN"):
+        refused = _("Move refused:")
+        over = _("%(vehicle)s would be over its weight capacity by %(kg)s kg.", vehicle=plate, kg="KG").split("KG")[0]
+    assert refused != "Move refused:"  # (the catalog has it)
+    client.post(f"/dispatch/{CODE}/move", data={"csrf_token": csrf(client), "stop_id": stop_id,
+                                                "vehicle_id": target_id, "position": 1})
+    shown = flashes(page(client))
+    assert any(m.startswith(refused) and over in m for m in shown), shown
+
+
 def test_an_accepted_move_through_the_form(app, console, client):
     with app.app_context():
         _vehicle, stops = busiest(wid())
