@@ -215,7 +215,7 @@ TIMELINE_UNITS = 1000  # a timeline is drawn on an SVG this many units wide
 ALERT_KINDS = {
     "unassigned": _l("Cannot be planned"), "at_risk": _l("At risk"), "late": _l("Late"),
     "promise_broken": _l("Promise broken"), "replan_failed": _l("Re-plan failed"),
-    NOT_STARTED: _l("Not started"), OVER_CAPACITY: _l("Over capacity"),
+    NOT_STARTED: _l("Not started"), OVER_CAPACITY: _l("Over capacity"), "vehicle_broken_down": _l("Vehicle broken down"),
 }
 #: the planner's reasons (delivery.model.REASONS), worded for a dispatcher
 PLANNER_REASONS = {
@@ -671,6 +671,10 @@ def alert_text(alert: Alert, reason_code: str | None = None, now: datetime | Non
                  vehicle=vehicle, weight=_kg(int(data.get("weight_g", 0))),
                  capacity_weight=_kg(int(data.get("capacity_weight_g", 0))), volume=_m3(int(data.get("volume_cm3", 0))),
                  capacity_volume=_m3(int(data.get("capacity_volume_cm3", 0))))
+    if alert.kind == "vehicle_broken_down":
+        return _("%(vehicle)s is out of service until %(until)s: its %(stops)d stops still to be made were re-planned "
+                 "onto the other vehicles", vehicle=vehicle, until=_clock(_at(data.get("until")), now),
+                 stops=int(data.get("stops", 0)))
     return alert.message
 
 

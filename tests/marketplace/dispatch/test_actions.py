@@ -430,6 +430,10 @@ def test_a_vehicle_broken_down_has_its_stops_re_planned_onto_the_others(app, see
         assert breakdown.until - breakdown.reported_at < timedelta(hours=24)
         alert = db.session.scalar(sa.select(Alert).where(Alert.kind == "vehicle_broken_down"))
         assert alert.severity == "critical" and alert.vehicle_id == vehicle and alert.data["stops"] == len(stops)
+        from marketplace.dispatch.services import alert_text
+
+        with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+            assert "停用" in alert_text(alert) or "故障" in alert_text(alert)  # the console words it in Chinese
         assert vehicle not in {int(k[1:]) for k in planning.build_problem(wid).vehicles}
         # twice (a double submit): nothing more
         again = actions.mark_broken_down(wid, vehicle, actor_id=dispatcher.id, seconds=0.5)
