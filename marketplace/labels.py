@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 LABELS = {
     "role_names": {
         "consumer": _l("Consumer"), "coop_head": _l("Cooperative head"), "dispatcher": _l("Dispatcher"),
-        "complaint_staff": _l("Complaint staff"), "operator": _l("Operator"),
+        "complaint_staff": _l("Complaint staff"), "operator": _l("Operator"), "driver": _l("Driver"),
     },
     "cert_names": {
         "none": _l("None"), "green_food": _l("Green Food"), "organic": _l("Organic"),

@@ -158,6 +158,8 @@ class Replenishment(TimestampMixin, db.Model):
         str_enum(ReplenishmentStatus), default=ReplenishmentStatus.REQUESTED
     )
 
+    product = relationship("Product")
+
 
 class PlanEvent(db.Model):
     """Append-only history of a plan: created, activated, route locked, stop moved…"""

@@ -54,9 +54,11 @@ def test_forbidden_page_speaks_the_page_language(client, make_user):
 @pytest.mark.parametrize(
     ("role", "landing"),
     [(Role.CONSUMER, "/"), (Role.COOP_HEAD, "/coop/"), (Role.DISPATCHER, "/dispatch/"),
-     (Role.COMPLAINT_STAFF, "/complaints/"), (Role.OPERATOR, "/admin/")],
+     (Role.COMPLAINT_STAFF, "/complaints/"), (Role.OPERATOR, "/admin/"), (Role.DRIVER, "/driver/")],
 )
 def test_each_role_lands_on_its_area_after_sign_in(client, make_user, role, landing):
     user = make_user(role)
     response = login(client, user.mobile)
     assert client.get(response.headers["Location"]).headers["Location"].endswith(landing)
+    page = client.get(landing).get_data(as_text=True)
+    assert 'class="areanav' in page and f'href="{landing}"' in page  # the area bar leads back to it
