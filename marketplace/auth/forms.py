@@ -37,6 +37,18 @@ code_field = StringField(
 )
 
 
+def new_password_field(label) -> PasswordField:
+    """A password being chosen: required and strong enough."""
+    return PasswordField(label, validators=[DataRequired(_l("Please choose a password.")), _strong_password],
+                         render_kw={"autocomplete": "new-password"})
+
+
+def confirm_field(label) -> PasswordField:
+    """The chosen password typed again (the form's ``password`` field)."""
+    return PasswordField(label, validators=[EqualTo("password", message=_l("The two passwords do not match."))],
+                         render_kw={"autocomplete": "new-password"})
+
+
 class RequestCodeForm(FlaskForm):
     mobile = mobile_field
 
@@ -50,16 +62,8 @@ class RegisterForm(FlaskForm):
         filters=[lambda value: value.strip() if value else ""],
         render_kw={"autocomplete": "name"},
     )
-    password = PasswordField(
-        _l("Password"),
-        validators=[DataRequired(_l("Please choose a password.")), _strong_password],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Repeat password"),
-        validators=[EqualTo("password", message=_l("The two passwords do not match."))],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = new_password_field(_l("Password"))
+    confirm = confirm_field(_l("Repeat password"))
 
 
 class LoginForm(FlaskForm):
@@ -78,28 +82,12 @@ class ChangePasswordForm(FlaskForm):
         validators=[DataRequired(_l("Please enter your current password."))],
         render_kw={"autocomplete": "current-password"},
     )
-    password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(_l("Please choose a password.")), _strong_password],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Repeat new password"),
-        validators=[EqualTo("password", message=_l("The two passwords do not match."))],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = new_password_field(_l("New password"))
+    confirm = confirm_field(_l("Repeat new password"))
 
 
 class ResetPasswordForm(FlaskForm):
     mobile = mobile_field
     code = code_field
-    password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(_l("Please choose a password.")), _strong_password],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Repeat new password"),
-        validators=[EqualTo("password", message=_l("The two passwords do not match."))],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = new_password_field(_l("New password"))
+    confirm = confirm_field(_l("Repeat new password"))
