@@ -4,9 +4,20 @@
 from .admin.models import AuditLog
 from .auth.models import ApiToken, LoginSession, Role, SmsMessage, User, VerificationCode
 from .cart.models import Cart, CartItem
-from .catalog.models import Batch, Category, CertificationType, Product, ProductStatus
+from .catalog.models import (
+    Batch,
+    Category,
+    CertificationType,
+    ListingRevision,
+    Product,
+    ProductPhoto,
+    ProductStatus,
+    ProhibitedTerm,
+    RevisionStatus,
+    TermKind,
+)
 from .complaints.models import Complaint, ComplaintCategory, ComplaintEvent, ComplaintStatus
-from .coop.models import Cooperative, CooperativeStatus, Specialty
+from .coop.models import Cooperative, CooperativeStatus, Handover, HandoverLine, Specialty
 from .dispatch.models import (
     Alert,
     AlertSeverity,
@@ -45,7 +56,7 @@ from .orders.models import (
     PaymentMethod,
 )
 from .payments.models import Payment, PaymentCallback, PaymentStatus, Refund, RefundStatus
-from .planning.models import PlanningRun, PlanningRunStatus
+from .planning.models import PlanningRun, PlanningRunStatus, WindowMiss
 from .reports.models import StatisticsReport
 from .scheduler_models import JobOutcome, JobRun
 

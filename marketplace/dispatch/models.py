@@ -136,9 +136,10 @@ class UnassignedOrder(db.Model):
 
 
 class ReplenishmentStatus(enum.StrEnum):
-    REQUESTED = "requested"
-    PLANNED = "planned"
-    DONE = "done"
+    REQUESTED = "requested"  # accepted by the cooperative, waiting for a plan
+    PLANNED = "planned"  # on a route
+    IN_TRANSIT = "in_transit"  # picked up: off the cooperative's books, on the van
+    DONE = "done"  # dropped: on hand at the warehouse
     CANCELLED = "cancelled"
 
 
@@ -157,6 +158,11 @@ class Replenishment(TimestampMixin, db.Model):
     status: Mapped[ReplenishmentStatus] = mapped_column(
         str_enum(ReplenishmentStatus), default=ReplenishmentStatus.REQUESTED
     )
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("batches.id"))
+    picked_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    quantity_delivered: Mapped[int | None]
 
     product = relationship("Product")
 

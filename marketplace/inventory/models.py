@@ -52,6 +52,8 @@ class Stock(db.Model):
     location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"), index=True)
     on_hand: Mapped[int] = mapped_column(default=0)
     reserved: Mapped[int] = mapped_column(default=0)
+    # Available units at or below this raise a low-stock warning in the cooperative portal.
+    low_stock_at: Mapped[int] = mapped_column(default=5, server_default=sa.text("5"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     product = relationship("Product")

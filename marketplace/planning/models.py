@@ -38,3 +38,20 @@ class PlanningRun(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     plan_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plans.id"))  # None: the active plan stayed
     error: Mapped[str | None] = mapped_column(sa.String(300))
+
+
+class WindowMiss(db.Model):
+    """A window class a quote could not offer for a product because its units sat only at the
+    cooperative (a pickup first): the demand that replenishment to that warehouse would win.
+    One row per (product, warehouse, window class, consumer) and hour at most."""
+
+    __tablename__ = "window_misses"
+    __table_args__ = (sa.Index("ix_window_misses_product_at", "product_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"))
+    warehouse_id: Mapped[int] = mapped_column(sa.ForeignKey("warehouses.id"))
+    window_code: Mapped[str] = mapped_column(sa.String(8))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    quantity: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
