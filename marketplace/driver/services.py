@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from .. import uploads as photos
 from ..auth.models import Role, User
 from ..columns import utcnow
 from ..dispatch import services as dispatch
@@ -23,7 +24,6 @@ from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..logistics.models import Driver, Vehicle
 from ..orders.models import Order, OrderLine, OrderStatus, PaymentMethod
-from . import photos
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -10,11 +10,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from .. import uploads as photos
 from ..auth.access import guard_blueprint, roles_required
 from ..auth.models import Role
 from ..dispatch.models import StopKind
 from ..errors import Conflict, ValidationFailed
-from . import photos, services
+from . import services
 
 bp = Blueprint("driver", __name__, url_prefix="/driver", template_folder="templates")
 guard_blueprint(bp, Role.DRIVER, public_endpoints=("photo",))

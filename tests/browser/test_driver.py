@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from marketplace.dispatch.models import Stop, StopStatus
 from marketplace.extensions import db
 from tests.marketplace.driver.conftest import DEMO_DRIVER, DEMO_PASSWORD, give_route
-from tests.marketplace.driver.images import parcel_png
+from tests.marketplace.images import parcel_png
 
 POSITION = {"latitude": 28.5921, "longitude": 119.2754, "accuracy": 15}
 

@@ -250,13 +250,13 @@ def driver_objects(world: World) -> dict[str, object]:
         return world.driver_objects
     import tempfile
 
+    from marketplace import uploads as photos
     from marketplace.columns import utcnow
     from marketplace.dispatch import services as dispatch
     from marketplace.dispatch.models import Plan, PlanStatus, Route, Stop, StopKind, StopStatus
-    from marketplace.driver import photos
     from marketplace.logistics.models import Driver, Vehicle
     from marketplace.orders.models import Order
-    from tests.marketplace.driver.images import png_bytes
+    from tests.marketplace.images import png_bytes
 
     app = world.app
     app.config["UPLOAD_DIR"] = tempfile.mkdtemp(prefix="authz-uploads-")

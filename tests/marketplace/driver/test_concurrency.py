@@ -13,8 +13,7 @@ from marketplace.driver import services
 from marketplace.extensions import db
 from marketplace.models import Order, OrderEvent, Stop, StopStatus
 from tests.invariants import check_invariants
-
-from .images import png_bytes
+from tests.marketplace.images import png_bytes
 
 
 @pytest.fixture(autouse=True)

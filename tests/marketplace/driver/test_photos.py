@@ -9,9 +9,8 @@ import io
 import pytest
 from PIL import Image
 
-from marketplace.driver import photos
-
-from .images import bomb_png, jpeg_bytes, noise_png, png_bytes
+from marketplace import uploads as photos
+from tests.marketplace.images import bomb_png, jpeg_bytes, noise_png, png_bytes
 
 
 def refused(data: bytes) -> str:

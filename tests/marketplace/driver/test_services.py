@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from marketplace import uploads as photos
 from marketplace.dispatch.models import (
     Plan,
     PlanEvent,
@@ -18,14 +19,14 @@ from marketplace.dispatch.models import (
     StopKind,
     StopStatus,
 )
-from marketplace.driver import photos, services
+from marketplace.driver import services
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.models import Order, OrderStatus, PaymentMethod, Role
 from marketplace.planning import services as planning
+from tests.marketplace.images import png_bytes
 
 from .conftest import give_route, other_driver
-from .images import png_bytes
 
 
 def test_the_driver_sees_their_route_next_stop_first(app, day, ctx):

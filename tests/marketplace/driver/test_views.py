@@ -14,9 +14,9 @@ from marketplace.dispatch.models import Route, RouteStatus, Stop, StopStatus
 from marketplace.extensions import db
 from marketplace.models import Order, OrderStatus, Role, User
 from tests.conftest import CSRF_RE, login
+from tests.marketplace.images import jpeg_bytes, noise_png, png_bytes
 
 from .conftest import DEMO_DRIVER, DEMO_PASSWORD, other_driver
-from .images import jpeg_bytes, noise_png, png_bytes
 
 
 def signed_in(app, mobile: str, password: str = DEMO_PASSWORD, lang: str = "en"):

@@ -1,6 +1,10 @@
-"""Proof-of-delivery photos: checked by their content (never by name or declared type), size and
-pixel count, re-encoded as a web-size JPEG without metadata, stored under a generated name in
-``UPLOAD_DIR/proof/`` and read back only by id (the views decide who may see one)."""
+"""Uploaded pictures (proof-of-delivery photos, product photos, certificate and licence scans,
+complaint photos): checked by their content (never by name or declared type), size and pixel
+count, re-encoded as a web-size JPEG without metadata, stored under a generated name in
+``UPLOAD_DIR/<kind>/`` and read back only by id (the views decide who may see one).
+
+An id is ``<owner id>-<32 hex>``: the row it belongs to (a stop, a product, a cooperative…) and a
+random part that cannot be guessed; no part of a stored file's path comes from the client."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ..errors import ValidationFailed
+from .errors import ValidationFailed
 
 #: formats a phone camera or gallery gives (MPO: the multi-picture JPEG of some cameras)
 ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP"})
@@ -26,8 +30,10 @@ MAX_PIXELS = 50_000_000
 WEB_SIZE = 1600  # longest side of the stored JPEG, in pixels
 JPEG_QUALITY = 82
 
-#: "<stop id>-<32 hex>": the stop it proves, and a random part that cannot be guessed
+#: "<owner id>-<32 hex>"
 PHOTO_ID = re.compile(r"([1-9][0-9]{0,9})-([0-9a-f]{32})")
+#: the folders under UPLOAD_DIR, one per kind of picture
+KINDS = frozenset({"proof", "product", "certificate", "licence", "complaint"})
 
 
 class PhotoRefused(ValidationFailed):
@@ -36,11 +42,11 @@ class PhotoRefused(ValidationFailed):
 
 
 def max_bytes() -> int:
-    return int(current_app.config.get("PROOF_PHOTO_MAX_BYTES", MAX_BYTES))
+    return int(current_app.config.get("UPLOAD_MAX_BYTES", MAX_BYTES))
 
 
 def max_pixels() -> int:
-    return int(current_app.config.get("PROOF_PHOTO_MAX_PIXELS", MAX_PIXELS))
+    return int(current_app.config.get("UPLOAD_MAX_PIXELS", MAX_PIXELS))
 
 
 def too_large_message() -> str:
@@ -48,20 +54,26 @@ def too_large_message() -> str:
                   mb=max_bytes() // (1024 * 1024)))
 
 
-def folder() -> Path:
-    return Path(current_app.config["UPLOAD_DIR"]) / "proof"
+def folder(kind: str = "proof") -> Path:
+    if kind not in KINDS:
+        raise ValueError(kind)
+    return Path(current_app.config["UPLOAD_DIR"]) / kind
 
 
-def path_of(photo_id: str) -> Path | None:
+def path_of(photo_id: str, kind: str = "proof") -> Path | None:
     """Where a stored photo is; None for anything that is not a photo id (no path from input)."""
     if not PHOTO_ID.fullmatch(photo_id or ""):
         return None
-    return folder() / f"{photo_id}.jpg"
+    return folder(kind) / f"{photo_id}.jpg"
 
 
-def stop_of(photo_id: str) -> int | None:
+def owner_of(photo_id: str) -> int | None:
+    """The id of the row a photo belongs to (for a proof photo: its stop)."""
     match = PHOTO_ID.fullmatch(photo_id or "")
     return int(match.group(1)) if match else None
+
+
+stop_of = owner_of
 
 
 def web_jpeg(data: bytes) -> bytes:
@@ -115,12 +127,13 @@ def read_upload(stream: BinaryIO) -> bytes:
     return stream.read(max_bytes() + 1)
 
 
-def store(stop_id: int, data: bytes) -> str:
-    """Check and re-encode ``data`` (see :func:`web_jpeg`) and store it for ``stop_id``; the
-    photo's id. The file appears whole or not at all (written aside, then renamed)."""
+def store(owner_id: int, data: bytes, kind: str = "proof") -> str:
+    """Check and re-encode ``data`` (see :func:`web_jpeg`) and store it for the row ``owner_id``
+    (a stop for "proof"); the photo's id. The file appears whole or not at all (written aside,
+    then renamed)."""
     jpeg = web_jpeg(data)
-    photo_id = f"{stop_id}-{secrets.token_hex(16)}"
-    target = folder()
+    photo_id = f"{owner_id}-{secrets.token_hex(16)}"
+    target = folder(kind)
     target.mkdir(parents=True, exist_ok=True, mode=0o700)
     final = target / f"{photo_id}.jpg"
     partial = target / f".{photo_id}.part"
@@ -131,8 +144,14 @@ def store(stop_id: int, data: bytes) -> str:
     return photo_id
 
 
-def discard(photo_id: str) -> None:
+def size_of(photo_id: str, kind: str = "proof") -> tuple[int, int]:
+    """(width, height) of a stored photo."""
+    with Image.open(path_of(photo_id, kind)) as image:
+        return image.size
+
+
+def discard(photo_id: str, kind: str = "proof") -> None:
     """Remove a stored photo that no record refers to (a double tap's second upload)."""
-    path = path_of(photo_id)
+    path = path_of(photo_id, kind)
     if path is not None:
         path.unlink(missing_ok=True)
