@@ -90,11 +90,12 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
         views = import_module(f"{__name__}.{area}.views")
         app.register_blueprint(views.bp)
 
-    from . import cli, errors, scheduler
+    from . import cli, errors, navigation, scheduler
     from .payments import services as payments
 
     payments.init_app(app)
     errors.init_app(app)
+    navigation.init_app(app)
     cli.init_app(app)
     scheduler.init_app(app)
 

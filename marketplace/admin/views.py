@@ -49,3 +49,7 @@ def run_job(job_id: str):
         flash(_("Job %(job)s finished: %(outcome)s.", job=job_id,
                 outcome=scheduler.OUTCOME_NAMES[run.outcome.value]), "info")
     return redirect(url_for("admin.jobs", job=job_id))
+
+
+# The other sections, each in its own module on this blueprint.
+from . import coop_views, fleet_views, listing_views  # noqa: E402,F401

@@ -21,3 +21,7 @@ def index():
         products=services.products_with_stock(coop.id),
         sales=services.sales_summary(coop.id),
     )
+
+
+# The portal's other sections, each in its own module on this blueprint.
+from . import listing_views, pickup_views, stats_views, stock_views  # noqa: E402,F401
