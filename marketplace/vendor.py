@@ -68,6 +68,10 @@ MANIFEST = {package.name: package for package in (
             ("dist/leaflet.js", "dist/leaflet.js.map", "dist/leaflet.css", "dist/images/layers.png",
              "dist/images/layers-2x.png", "dist/images/marker-icon.png", "dist/images/marker-icon-2x.png",
              "dist/images/marker-shadow.png", "LICENSE")),
+    # Apache ECharts: the cooperative's statistics charts (static/js/charts.js draws them)
+    Package("echarts", "6.1.0",
+            "sha512-q0yaFPggC9FUdsWH4blavRWFmxdrIodbkoKNAjJudAI6CA9gNPxHtV2RcZNEepZVlk4yvBYkOkbk6HIVpIyHZA==",
+            ("dist/echarts.min.js", "LICENSE", "NOTICE")),
 )}
 
 
