@@ -68,6 +68,13 @@ class StockMovement(TimestampMixin, db.Model):
     """Every change of a stock row (append-only): receipts, reservations, releases, shipments."""
 
     __tablename__ = "stock_movements"
+    __table_args__ = (
+        # the units that came in at a stock row, newest first: which batch an order's units are
+        # from (inventory.services.reserved_batches) reads these at checkout without walking
+        # the row's many reservation movements
+        sa.Index("ix_stock_movements_inflow", "stock_id", "id", postgresql_where=sa.text("delta_on_hand > 0"),
+                 sqlite_where=sa.text("delta_on_hand > 0")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     stock_id: Mapped[int] = mapped_column(sa.ForeignKey("stocks.id"), index=True)
