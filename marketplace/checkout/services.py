@@ -125,6 +125,11 @@ def quote(user_id: int, address_id: int, cart_items: dict[int, int], now: dateti
         raise inventory.OutOfStock(_l("Some items in your cart are no longer in stock. Please check your cart."))
     windows = promise.quote(warehouse.id if warehouse else None, address.lat, address.lon,
                             address.village.zone_id, sources, now)
+    # short windows lost because goods sat only at the cooperative: the demand a milk run wins
+    # (nothing is read or written when nothing was missed)
+    from ..coop.replenishment import record_window_misses
+
+    record_window_misses(warehouse.id if warehouse else None, user_id, sources, windows, now)
     return CheckoutQuote(address, warehouse, lines, sources, windows, subtotal)
 
 

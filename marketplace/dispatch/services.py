@@ -182,6 +182,10 @@ def record_stop(stop_id: int, outcome: StopStatus, *, at: datetime | None = None
             source = inventory.stock_row(line.product_id, line.source_location_id)
             if source is not None:
                 inventory.ship(source.id, line.quantity, order_id=order.id)
+    if stop.replenishment_id is not None:  # a milk run loaded or unloaded: its stock moves with it
+        from ..coop import replenishment as milk_runs
+
+        milk_runs.stop_recorded(stop, outcome, at, actor_id=actor_id)
     data = {"stop_id": stop.id, "at": at.isoformat()}
     if outcome == StopStatus.FAILED and proof and proof.get("reason"):
         data["reason"] = proof["reason"]
@@ -216,6 +220,7 @@ ALERT_KINDS = {
     "unassigned": _l("Cannot be planned"), "at_risk": _l("At risk"), "late": _l("Late"),
     "promise_broken": _l("Promise broken"), "replan_failed": _l("Re-plan failed"),
     NOT_STARTED: _l("Not started"), OVER_CAPACITY: _l("Over capacity"), "vehicle_broken_down": _l("Vehicle broken down"),
+    "handover_mismatch": _l("Handover mismatch"),
 }
 #: the planner's reasons (delivery.model.REASONS), worded for a dispatcher
 PLANNER_REASONS = {
@@ -671,11 +676,36 @@ def alert_text(alert: Alert, reason_code: str | None = None, now: datetime | Non
                  vehicle=vehicle, weight=_kg(int(data.get("weight_g", 0))),
                  capacity_weight=_kg(int(data.get("capacity_weight_g", 0))), volume=_m3(int(data.get("volume_cm3", 0))),
                  capacity_volume=_m3(int(data.get("capacity_volume_cm3", 0))))
+    if alert.kind == "handover_mismatch":
+        return handover_mismatch_text(data, now)
     if alert.kind == "vehicle_broken_down":
         return _("%(vehicle)s is out of service until %(until)s: its %(stops)d stops still to be made were re-planned "
                  "onto the other vehicles", vehicle=vehicle, until=_clock(_at(data.get("until")), now),
                  stops=int(data.get("stops", 0)))
     return alert.message
+
+
+def handover_mismatch_text(data: dict, now: datetime | None = None) -> str:
+    """A cooperative handed a van other counts than its pick list: each line that differs."""
+    from ..i18n import is_english
+
+    english = is_english()
+    lines = []
+    for line in data.get("lines") or []:
+        if int(line.get("counted", 0)) == int(line.get("expected", 0)):
+            continue
+        product = (line.get("product_en") if english else line.get("product_zh")) or line.get("product_zh") or ""
+        what = _("%(product)s: %(counted)d counted, %(expected)d expected", product=product,
+                 counted=int(line.get("counted", 0)), expected=int(line.get("expected", 0)))
+        if line.get("order"):
+            what += " (" + _("order %(number)s", number=line["order"]) + ")"
+        elif line.get("replenishment_id"):
+            what += " (" + _("stock move to the warehouse") + ")"
+        lines.append(what)
+    cooperative = (data.get("cooperative_en") if english else data.get("cooperative_zh")) or data.get("cooperative_zh", "")
+    return _("%(cooperative)s handed %(vehicle)s other quantities than the pick list at %(time)s: %(lines)s",
+             cooperative=cooperative, vehicle=data.get("vehicle", ""), time=_clock(_at(data.get("handed_at")), now),
+             lines="; ".join(lines))
 
 
 def _alert_row(warehouse_id: int, alert_id: int) -> Alert:

@@ -112,3 +112,26 @@ def sources_for(product_id: int, warehouse_location_id: int | None) -> list[Stoc
 def _sources_for() -> sa.Select:
     return (sa.select(Stock).join(Stock.location).options(contains_eager(Stock.location))
             .where(Stock.product_id == sa.bindparam("product_id"), Stock.on_hand > Stock.reserved))
+
+
+# --- milk runs: units received at a warehouse (brief C; marketplace/coop/replenishment.py) -----
+
+
+def receive_move(product_id: int, location_id: int, quantity: int, *, batch_id: int | None = None,
+                 actor_id: int | None = None, note: str = "") -> Stock:
+    """Units arrive on hand at a location (a milk run unloaded at its warehouse): its stock row
+    (made if the location never held the product) grows, a "receipt" movement with the batch is
+    written. The caller commits."""
+    if quantity <= 0:
+        raise ValueError("quantity must be positive")
+    stock = db.session.scalar(sa.select(Stock).where(Stock.product_id == product_id, Stock.location_id == location_id)
+                              .with_for_update())
+    if stock is None:
+        stock = Stock(product_id=product_id, location_id=location_id, on_hand=0, reserved=0)
+        db.session.add(stock)
+        db.session.flush()
+    db.session.execute(sa.update(Stock).where(Stock.id == stock.id).values(on_hand=Stock.on_hand + quantity)
+                       .execution_options(synchronize_session=False))
+    db.session.add(StockMovement(stock_id=stock.id, delta_on_hand=quantity, reason="receipt", batch_id=batch_id,
+                                 actor_user_id=actor_id, note=note[:200]))
+    return stock

@@ -230,6 +230,14 @@ def _execution(ctx: ProblemContext, warehouse_id: int, known: set[str]) -> dict[
         sa.select(Route.vehicle_id, Stop.order_id).join(Route, Route.id == Stop.route_id)
         .where(Route.vehicle_id.in_(list(by_vehicle)), Stop.kind == StopKind.PICKUP, Stop.status == StopStatus.DONE,
                Stop.order_id.is_not(None)))}
+    # milk runs picked up (in transit) ride on the van that loaded them until their drop
+    moves = {ctx.replenishments[key] for key in known if key in ctx.replenishments}
+    loaded = {(vehicle_id, f"R{move_id}") for vehicle_id, move_id in db.session.execute(
+        sa.select(Route.vehicle_id, Stop.replenishment_id).join(Route, Route.id == Stop.route_id)
+        .join(Replenishment, Replenishment.id == Stop.replenishment_id)
+        .where(Route.vehicle_id.in_(list(by_vehicle)), Stop.kind == StopKind.REPLENISH_PICKUP,
+               Stop.status == StopStatus.DONE, Replenishment.status == ReplenishmentStatus.IN_TRANSIT,
+               Stop.replenishment_id.in_(moves)))} if moves else set()
     out: dict[int, UnderWay] = {}
     for vehicle_id, stops in by_vehicle.items():
         started = stops[0].status == RouteStatus.STARTED
@@ -256,6 +264,9 @@ def _execution(ctx: ProblemContext, warehouse_id: int, known: set[str]) -> dict[
             ctx.locations[position.id] = (position.lat, position.lon, None)
             pickups = {ref.order_id for ref in refs if ref.role == dm.Role.PICKUP}
             for ref in refs:
+                if ref.role == dm.Role.DELIVERY and (vehicle_id, ref.order_id) in loaded:
+                    onboard.append(ref.order_id)
+                    continue
                 if ref.role != dm.Role.DELIVERY or ref.order_id in pickups or not ref.order_id.startswith("O"):
                     continue
                 order_id = ctx.orders.get(ref.order_id)
@@ -301,6 +312,22 @@ def build_problem(warehouse_id: int, now: datetime | None = None, exclude: int |
     orders, places = order_tasks(ctx, warehouse.id, exclude=exclude)
     for place in places:
         locations.setdefault(place.id, place)
+    # milk runs to this depot not yet unloaded: requested, on a route, or on a van (in transit:
+    # carried by the van that picked them up, see _execution)
+    for move in db.session.scalars(
+        sa.select(Replenishment).where(
+            Replenishment.to_location_id == depot.id, Replenishment.status.in_(MOVES_TO_PLAN)
+        ).order_by(Replenishment.id)
+    ):
+        key = f"R{move.id}"
+        ctx.replenishments[key] = move.id
+        product = move.product
+        frm = db.session.get(Location, move.from_location_id)
+        orders.append(dm.Order(
+            id=key, delivery=depot_id, kind=dm.OrderKind.REPLENISHMENT, pickup=site(frm),
+            weight=product.weight_g * move.quantity, volume=product.volume_cm3 * move.quantity,
+            pickup_service=PICKUP_SERVICE_S, value=max(0, move.value_fen // 10),
+        ))
     known = {o.id for o in orders}
     under_way = _execution(ctx, warehouse.id, known)
 
@@ -324,21 +351,6 @@ def build_problem(warehouse_id: int, now: datetime | None = None, exclude: int |
             shift_end=max(0, _seconds(epoch, end)), speed_kmh=float(vehicle.speed_kmh), **fields,
         ))
 
-    for move in db.session.scalars(
-        sa.select(Replenishment).where(
-            Replenishment.to_location_id == depot.id, Replenishment.status == ReplenishmentStatus.REQUESTED
-        )
-    ):
-        key = f"R{move.id}"
-        ctx.replenishments[key] = move.id
-        product = move.product
-        frm = db.session.get(Location, move.from_location_id)
-        orders.append(dm.Order(
-            id=key, delivery=depot_id, kind=dm.OrderKind.REPLENISHMENT, pickup=site(frm),
-            weight=product.weight_g * move.quantity, volume=product.volume_cm3 * move.quantity,
-            pickup_service=PICKUP_SERVICE_S, value=max(0, move.value_fen // 10),
-        ))
-
     factors = {zone_codes[zid]: f for zid, f in zone_parameters("travel_factor").items() if zid in zone_codes}
     ctx.problem = dm.Problem(
         locations=tuple(locations.values()), vehicles=tuple(vehicles), orders=tuple(orders),
@@ -359,6 +371,9 @@ def build_problem(warehouse_id: int, now: datetime | None = None, exclude: int |
         ctx.problem = replace(ctx.problem, orders=_pinned(ctx, ctx.problem.orders, ctx.problem.vehicles))
     return ctx
 
+
+#: milk runs a plan carries: waiting for a route, on one, or on the van (not yet unloaded)
+MOVES_TO_PLAN = (ReplenishmentStatus.REQUESTED, ReplenishmentStatus.PLANNED, ReplenishmentStatus.IN_TRANSIT)
 
 #: how far back the times of a problem reach (vans under way since then keep their departure)
 LOOKBACK = timedelta(hours=12)
@@ -552,10 +567,17 @@ def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor
                 deadline_at=order.deadline_at if order is not None and visit.role == dm.Role.DELIVERY else None,
                 planned_arrival_at=ctx.at(visit.arrival), planned_departure_at=ctx.at(visit.departure),
             ))
-            if move is not None:
+            if move is not None and move.status == ReplenishmentStatus.REQUESTED:
                 move.status = ReplenishmentStatus.PLANNED
             if status == RouteStatus.STARTED and order is not None and visit.role == dm.Role.DELIVERY:
                 dispatched[order.id] = vehicle_id  # its goods left with the van
+    # a planned milk run this plan leaves out waits for the next one (its units stay reserved)
+    visited = {visit.order_id for route in result.routes for visit in route.stops}
+    left_out = [move_id for key, move_id in ctx.replenishments.items() if key not in visited]
+    if left_out:
+        db.session.execute(sa.update(Replenishment).where(
+            Replenishment.id.in_(left_out), Replenishment.status == ReplenishmentStatus.PLANNED)
+            .values(status=ReplenishmentStatus.REQUESTED).execution_options(synchronize_session=False))
     alerted = set(db.session.scalars(
         sa.select(Alert.order_id).where(Alert.kind.in_(["unassigned", "promise_broken"]), Alert.resolved_at.is_(None))
     ))
