@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from ..auth.models import User
 from ..cart import services as cart_services
 from ..catalog import services as catalog
-from ..catalog.models import Batch, Product
+from ..catalog.models import Product
 from ..columns import utcnow
 from ..errors import Conflict, DomainError, ValidationFailed
 from ..extensions import db
@@ -104,12 +104,6 @@ def _products(for_display: bool) -> sa.Select:
 @cache
 def _window() -> sa.Select:
     return sa.select(WindowClass).where(WindowClass.code == sa.bindparam("code"), WindowClass.active.is_(True))
-
-
-@cache
-def _batches() -> sa.Select:
-    return (sa.select(Batch.product_id, Batch.id).where(Batch.product_id.in_(sa.bindparam("ids", expanding=True)))
-            .order_by(Batch.production_date, Batch.id))
 
 
 def quote(user_id: int, address_id: int, cart_items: dict[int, int], now: datetime | None = None) -> CheckoutQuote:
@@ -229,12 +223,6 @@ def _by_key(user_id: int, key: str) -> Order | None:
     return db.session.scalar(sa.select(Order).where(Order.user_id == user_id, Order.idempotency_key == key))
 
 
-def _latest_batches(product_ids: list[int]) -> dict[int, int]:
-    """The most recently produced batch of each product (one query for the whole cart)."""
-    rows = db.session.execute(_batches(), {"ids": product_ids})
-    return {product_id: batch_id for product_id, batch_id in rows}  # the last one wins
-
-
 def _write_order(user_id: int, address: Address, lines: list[tuple[Product, int]], warehouse: Warehouse,
                  window: WindowClass, method: PaymentMethod, key: str,
                  now: datetime) -> tuple[Order, list[promise.LineSource]]:
@@ -246,7 +234,6 @@ def _write_order(user_id: int, address: Address, lines: list[tuple[Product, int]
     if sources is None:
         raise inventory.OutOfStock(_l("Some items in your cart are no longer in stock. Please check your cart."))
     subtotal = sum(p.price_fen * q for p, q in lines)
-    batches = _latest_batches([p.id for p, _ in lines])
     village = address.village
     order = Order(
         number=_order_number(now), user_id=user_id, idempotency_key=key, payment_method=method,
@@ -254,23 +241,26 @@ def _write_order(user_id: int, address: Address, lines: list[tuple[Product, int]
         address_id=address.id, village_id=village.id, zone_id=village.zone_id,
         recipient_name=address.recipient_name, recipient_mobile=address.recipient_mobile,
         address_text=geo.full_text(address), lat=address.lat, lon=address.lon, window_class_id=window.id,
-        placed_at=now, deadline_at=now + timedelta(hours=window.hours), warehouse_id=warehouse.id,
+        lines=[], placed_at=now, deadline_at=now + timedelta(hours=window.hours), warehouse_id=warehouse.id,
         subtotal_fen=subtotal, delivery_fee_fen=window.fee_fen, total_fen=subtotal + window.fee_fen,
         payment_expires_at=(now + timedelta(minutes=current_app.config["PAYMENT_TIMEOUT_MINUTES"])
                             if method == PaymentMethod.ONLINE else None),
     )
-    for (product, quantity), source in zip(lines, sources, strict=True):
-        order.lines.append(OrderLine(
-            product_id=product.id, source_location_id=source.location.id,
-            batch_id=batches.get(product.id),
-            product_name_zh=product.name_zh, product_name_en=product.name_en, unit_price_fen=product.price_fen,
-            quantity=quantity, line_total_fen=product.price_fen * quantity,
-            weight_g=source.weight_g, volume_cm3=source.volume_cm3,
-        ))
     db.session.add(order)
     db.session.flush()
     for source in sorted(sources, key=lambda s: s.stock_id):  # one lock order for every cart
         inventory.reserve(source.stock_id, source.quantity, order_id=order.id, actor_id=user_id)
+    # the batch each line's units come from (first in, first out at its location): read once the
+    # rows are reserved (and locked), in one query for the whole cart
+    batches = inventory.reserved_batches({s.stock_id: s.quantity for s in sources})
+    for (product, quantity), source in zip(lines, sources, strict=True):
+        order.lines.append(OrderLine(
+            product_id=product.id, source_location_id=source.location.id,
+            batch_id=batches.get(source.stock_id),
+            product_name_zh=product.name_zh, product_name_en=product.name_en, unit_price_fen=product.price_fen,
+            quantity=quantity, line_total_fen=product.price_fen * quantity,
+            weight_g=source.weight_g, volume_cm3=source.volume_cm3,
+        ))
     from ..payments import services as payments
 
     if method == PaymentMethod.ONLINE:
