@@ -209,6 +209,15 @@ FILLERS: dict[str, Callable[[World], object]] = {
     "route_id": lambda w: dispatch_filler(w, "route_id"),  # a route of that warehouse (of its active plan)
     "alert_id": lambda w: dispatch_filler(w, "alert_id"),  # an alert of that warehouse (made if it has none)
     "job_id": lambda w: "job_runs_prune",  # a scheduled job (quick, touches nothing but the run log)
+    # pick lists and replenishment (brief C): a pickup stop at cooperative A's site on an active
+    # plan, and a milk run of cooperative A (made when missing; never of the shop's product)
+    "pickup_id": lambda w: coop_pickup_filler(w, "pickup_id"),
+    "move_id": lambda w: coop_pickup_filler(w, "move_id"),
+    # listings (brief L): a photo of cooperative A's product (made again when an attempt removed it),
+    # a pending revision of cooperative A's unlisted product, a prohibited term
+    "product_photo_id": lambda w: listing_filler(w, "product_photo_id"),
+    "revision_id": lambda w: listing_filler(w, "revision_id"),
+    "term_id": lambda w: listing_filler(w, "term_id"),
 }
 
 
@@ -238,6 +247,59 @@ def dispatch_filler(world: World, name: str) -> object:
                 db.session.commit()
                 alert_id = alert.id
             return alert_id
+        finally:
+            db.session.remove()
+
+
+def coop_pickup_filler(world: World, name: str) -> object:
+    """A milk run of cooperative A (requested through its service, 1 unit of one of its products
+    other than the shop's, so the shop's stock stays as it was) and a pickup stop for it at
+    cooperative A's site on an active route of its warehouse: read at each attempt, made again
+    when an attempt cancelled the move or a re-plan took the stop."""
+    from marketplace.coop import replenishment
+    from marketplace.dispatch.models import (
+        Plan,
+        PlanStatus,
+        Replenishment,
+        ReplenishmentStatus,
+        Route,
+        Stop,
+        StopKind,
+    )
+    from marketplace.inventory.models import Location, Stock
+    from marketplace.logistics.models import Warehouse
+
+    with world.app.app_context():
+        try:
+            site_ids = sa.select(Location.id).where(Location.cooperative_id == world.cooperative_id)
+            move = db.session.scalar(sa.select(Replenishment).where(
+                Replenishment.from_location_id.in_(site_ids), Replenishment.status == ReplenishmentStatus.REQUESTED)
+                .order_by(Replenishment.id.desc()).limit(1))
+            if move is None:
+                stock = db.session.scalar(sa.select(Stock).where(
+                    Stock.location_id.in_(site_ids), Stock.product_id != world.shop.product_id,
+                    Stock.on_hand - Stock.reserved >= 1).order_by(Stock.id).limit(1))
+                warehouse = db.session.scalar(sa.select(Warehouse).where(Warehouse.active.is_(True))
+                                              .order_by(Warehouse.id).limit(1))
+                move = replenishment.accept(world.cooperative_id, world.identities["coop_head_a"].user_id,
+                                            stock.product_id, warehouse.id, 1)
+            if name == "move_id":
+                return move.id
+            stop = db.session.scalar(sa.select(Stop).join(Route, Route.id == Stop.route_id).join(Plan)
+                                     .where(Stop.replenishment_id == move.id, Stop.kind == StopKind.REPLENISH_PICKUP,
+                                            Plan.status == PlanStatus.ACTIVE).limit(1))
+            if stop is None:
+                warehouse = db.session.scalar(sa.select(Warehouse).where(Warehouse.location_id == move.to_location_id))
+                route = db.session.scalar(sa.select(Route).join(Plan).where(
+                    Plan.warehouse_id == warehouse.id, Plan.status == PlanStatus.ACTIVE).order_by(Route.id).limit(1))
+                site = db.session.get(Location, move.from_location_id)
+                last = max((s.sequence for s in route.stops), default=0)
+                stop = Stop(route_id=route.id, sequence=last + 1, kind=StopKind.REPLENISH_PICKUP,
+                            replenishment_id=move.id, location_id=site.id, lat=site.lat, lon=site.lon,
+                            planned_arrival_at=route.end_at, planned_departure_at=route.end_at)
+                db.session.add(stop)
+                db.session.commit()
+            return stop.id
         finally:
             db.session.remove()
 

@@ -139,6 +139,18 @@ RULES: dict[tuple[str, str], Rule] = {
     # identity here, see tests/marketplace/driver/test_views.py)
     ("/driver/photos/<photo_id>", "GET"): Rule(frozenset({Role.DRIVER}), LOGIN, owner_only=True, owner="driver",
                                                staff=frozenset({Role.DISPATCHER, Role.OPERATOR})),
+    # pick lists, handovers and replenishment (brief C): the head's own cooperative only; a pickup
+    # or move id of cooperative A's answers 404 to cooperative B's head
+    ("/coop/pickups", "GET"): page(Role.COOP_HEAD),
+    ("/coop/pickups/print", "GET"): page(Role.COOP_HEAD),
+    ("/coop/pickups/<pickup_id>/handover", "GET"): Rule(frozenset({Role.COOP_HEAD}), LOGIN, owner_only=True,
+                                                         owner="coop_head_a"),
+    ("/coop/pickups/<pickup_id>/handover", "POST"): Rule(frozenset({Role.COOP_HEAD}), LOGIN, owner_only=True,
+                                                          owner="coop_head_a"),
+    ("/coop/replenishment", "GET"): page(Role.COOP_HEAD),
+    ("/coop/replenishment/accept", "POST"): page(Role.COOP_HEAD),  # ids in the form: another's → 404
+    ("/coop/replenishment/<move_id>/cancel", "POST"): Rule(frozenset({Role.COOP_HEAD}), LOGIN, owner_only=True,
+                                                            owner="coop_head_a"),
     # the JSON API (bearer tokens only; cookies never authorize it)
     ("/api/v1/", "GET"): public(),
     ("/api/v1/openapi.json", "GET"): public(),
