@@ -50,6 +50,9 @@ def api(*roles: Role, owner_only: bool = False) -> Rule:
 #: the driver identity's own route or stop (another identity, driver or not, is refused)
 DRIVER_OWN = Rule(frozenset({Role.DRIVER}), LOGIN, owner_only=True, owner="driver")
 
+#: cooperative A's product (the <product_id> filler): only its head (cooperative B's head gets 404)
+COOP_A_OWN = Rule(frozenset({Role.COOP_HEAD}), LOGIN, owner_only=True, owner="coop_head_a")
+
 # (URL rule without converters, method) → who may use it. owner_only: the URL names consumer A's
 # object, so only consumer A may; any other consumer (or role) must be refused (401/403/404).
 RULES: dict[tuple[str, str], Rule] = {
@@ -105,6 +108,20 @@ RULES: dict[tuple[str, str], Rule] = {
     ("/pay/callback", "POST"): public(),  # the provider's notification: its signature, not a session
     # staff areas
     ("/coop/", "GET"): page(Role.COOP_HEAD),  # the head's own cooperative
+    # batches, stock and its ledger (brief B): the head's own cooperative only; a stock row of
+    # cooperative A's answers 404 to cooperative B's head. The ledger names the orders that
+    # reserved its goods (numbers, for traceability; never a consumer's name or mobile)
+    ("/coop/batches", "GET"): page(Role.COOP_HEAD),
+    ("/coop/batches", "POST"): page(Role.COOP_HEAD),
+    ("/coop/stock", "GET"): page(Role.COOP_HEAD),
+    ("/coop/stock/<stock_id>/adjust", "POST"): Rule(frozenset({Role.COOP_HEAD}), LOGIN, owner_only=True,
+                                                    owner="coop_head_a"),
+    ("/coop/stock/<stock_id>/threshold", "POST"): Rule(frozenset({Role.COOP_HEAD}), LOGIN, owner_only=True,
+                                                       owner="coop_head_a"),
+    ("/coop/stock/ledger", "GET"): page(Role.COOP_HEAD, sees_others=True),
+    ("/coop/stock/ledger.csv", "GET"): page(Role.COOP_HEAD, sees_others=True),
+    ("/coop/stats", "GET"): page(Role.COOP_HEAD),  # the own cooperative's statistics (no id in the URL)
+    ("/coop/stats.csv", "GET"): page(Role.COOP_HEAD),  # their CSV export (an empty query: the last 7 days' table)
     ("/dispatch/", "GET"): page(Role.DISPATCHER, Role.OPERATOR),
     # a warehouse's console: its state (recipients and addresses on the routes), the driver manifests
     ("/dispatch/<warehouse>/", "GET"): page(Role.DISPATCHER, Role.OPERATOR, sees_others=True),
@@ -127,6 +144,48 @@ RULES: dict[tuple[str, str], Rule] = {
     ("/admin/", "GET"): page(Role.OPERATOR),
     ("/admin/jobs", "GET"): page(Role.OPERATOR),  # the scheduler's run log
     ("/admin/jobs/<job_id>/run", "POST"): page(Role.OPERATOR),  # "run now"
+    ("/admin/parameters", "GET"): page(Role.OPERATOR),  # learned logistics parameters
+    ("/admin/parameters/<parameter_id>", "GET"): page(Role.OPERATOR),  # history, provenance, effect
+    ("/admin/parameters/changes/<change_id>/revert", "POST"): page(Role.OPERATOR),  # undo with a reason
+    # users and roles, warehouses, vehicles, drivers, window classes (brief F): operators only;
+    # the pages show accounts' and drivers' names and mobiles; an empty form posted changes nothing
+    ("/admin/users", "GET"): page(Role.OPERATOR, sees_others=True),
+    ("/admin/users/new", "GET"): page(Role.OPERATOR),
+    ("/admin/users/new", "POST"): page(Role.OPERATOR),
+    ("/admin/users/<user_id>", "GET"): page(Role.OPERATOR, sees_others=True),
+    ("/admin/users/<user_id>/role", "POST"): page(Role.OPERATOR, sees_others=True),
+    ("/admin/users/<user_id>/active", "POST"): page(Role.OPERATOR, sees_others=True),
+    ("/admin/warehouses", "GET"): page(Role.OPERATOR),
+    ("/admin/warehouses/new", "GET"): page(Role.OPERATOR),
+    ("/admin/warehouses/new", "POST"): page(Role.OPERATOR),
+    ("/admin/warehouses/<warehouse_id>", "GET"): page(Role.OPERATOR),
+    ("/admin/warehouses/<warehouse_id>", "POST"): page(Role.OPERATOR),
+    ("/admin/vehicles", "GET"): page(Role.OPERATOR, sees_others=True),
+    ("/admin/vehicles/new", "GET"): page(Role.OPERATOR, sees_others=True),
+    ("/admin/vehicles/new", "POST"): page(Role.OPERATOR, sees_others=True),
+    ("/admin/vehicles/<vehicle_id>", "GET"): page(Role.OPERATOR, sees_others=True),
+    ("/admin/vehicles/<vehicle_id>", "POST"): page(Role.OPERATOR, sees_others=True),
+    ("/admin/drivers", "GET"): page(Role.OPERATOR, sees_others=True),
+    ("/admin/drivers/new", "GET"): page(Role.OPERATOR, sees_others=True),
+    ("/admin/drivers/new", "POST"): page(Role.OPERATOR, sees_others=True),
+    ("/admin/drivers/<driver_id>", "GET"): page(Role.OPERATOR, sees_others=True),
+    ("/admin/drivers/<driver_id>", "POST"): page(Role.OPERATOR, sees_others=True),
+    ("/admin/window-classes", "GET"): page(Role.OPERATOR),
+    ("/admin/window-classes/<window_class_id>", "GET"): page(Role.OPERATOR),
+    ("/admin/window-classes/<window_class_id>", "POST"): page(Role.OPERATOR),
+    # cooperatives (operators only; the pages show heads' mobiles and unlisted products) and the
+    # audit log. The licence scan is the operator's here; a head sees its own through
+    # admin.coops.licence_scan_path (operator or that cooperative's head, else 404)
+    ("/admin/cooperatives", "GET"): page(Role.OPERATOR, sees_others=True),
+    ("/admin/cooperatives/new", "GET"): page(Role.OPERATOR),
+    ("/admin/cooperatives/new", "POST"): page(Role.OPERATOR),
+    ("/admin/cooperatives/<cooperative_id>", "GET"): page(Role.OPERATOR, sees_others=True),
+    ("/admin/cooperatives/<cooperative_id>/approve", "POST"): page(Role.OPERATOR),
+    ("/admin/cooperatives/<cooperative_id>/suspend", "POST"): page(Role.OPERATOR),
+    ("/admin/cooperatives/<cooperative_id>/reinstate", "POST"): page(Role.OPERATOR),
+    ("/admin/cooperatives/<cooperative_id>/licence", "GET"): page(Role.OPERATOR),
+    ("/admin/cooperatives/<cooperative_id>/licence", "POST"): page(Role.OPERATOR),
+    ("/admin/audit", "GET"): page(Role.OPERATOR, sees_others=True),
     ("/reports/", "GET"): page(Role.OPERATOR),
     # the driver's phone page: the stops of their own route (recipients' names and phones, as a
     # driver needs them); the ids in the URLs are the driver identity's (FILLERS), so only it may
@@ -139,6 +198,27 @@ RULES: dict[tuple[str, str], Rule] = {
     # identity here, see tests/marketplace/driver/test_views.py)
     ("/driver/photos/<photo_id>", "GET"): Rule(frozenset({Role.DRIVER}), LOGIN, owner_only=True, owner="driver",
                                                staff=frozenset({Role.DISPATCHER, Role.OPERATOR})),
+    # listings (brief L): the head's own cooperative's products only (cooperative B's head: 404);
+    # a product's photos and certificate scans are private to its head and the operators until sold
+    ("/coop/listings", "GET"): page(Role.COOP_HEAD),
+    ("/coop/listings/new", "GET"): page(Role.COOP_HEAD),
+    ("/coop/listings/new", "POST"): page(Role.COOP_HEAD),
+    ("/coop/listings/<product_id>/edit", "GET"): COOP_A_OWN,
+    ("/coop/listings/<product_id>/edit", "POST"): COOP_A_OWN,
+    ("/coop/listings/<product_id>/withdraw", "POST"): COOP_A_OWN,
+    ("/coop/listings/<product_id>/photos", "POST"): COOP_A_OWN,
+    ("/coop/listings/<product_id>/photos/<product_photo_id>", "GET"): COOP_A_OWN,
+    ("/coop/listings/<product_id>/photos/<product_photo_id>/remove", "POST"): COOP_A_OWN,
+    ("/coop/listings/<product_id>/photos/<product_photo_id>/move", "POST"): COOP_A_OWN,
+    ("/coop/listings/<product_id>/certificates/<certificate_id>", "GET"): COOP_A_OWN,
+    ("/admin/listings", "GET"): page(Role.OPERATOR, sees_others=True),
+    ("/admin/listings/<revision_id>", "GET"): page(Role.OPERATOR, sees_others=True),
+    ("/admin/listings/<revision_id>/decide", "POST"): page(Role.OPERATOR),
+    ("/admin/products/<product_id>/photos/<product_photo_id>", "GET"): page(Role.OPERATOR),
+    ("/admin/products/<product_id>/certificates/<certificate_id>", "GET"): page(Role.OPERATOR),
+    ("/admin/terms", "GET"): page(Role.OPERATOR),
+    ("/admin/terms", "POST"): page(Role.OPERATOR),
+    ("/admin/terms/<term_id>/active", "POST"): page(Role.OPERATOR),
     # pick lists, handovers and replenishment (brief C): the head's own cooperative only; a pickup
     # or move id of cooperative A's answers 404 to cooperative B's head
     ("/coop/pickups", "GET"): page(Role.COOP_HEAD),
