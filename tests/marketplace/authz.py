@@ -209,6 +209,13 @@ FILLERS: dict[str, Callable[[World], object]] = {
     "route_id": lambda w: dispatch_filler(w, "route_id"),  # a route of that warehouse (of its active plan)
     "alert_id": lambda w: dispatch_filler(w, "alert_id"),  # an alert of that warehouse (made if it has none)
     "job_id": lambda w: "job_runs_prune",  # a scheduled job (quick, touches nothing but the run log)
+    # fleet administration (brief F): consumer A's account, the warehouse of consumer A's order,
+    # a vehicle of it, the driver identity's record, the 18-hour window class
+    "user_id": lambda w: w.shop.user_id,
+    "warehouse_id": lambda w: w.shop.warehouse_id,
+    "vehicle_id": lambda w: fleet_filler(w, "vehicle_id"),
+    "driver_id": lambda w: fleet_filler(w, "driver_id"),
+    "window_class_id": lambda w: fleet_filler(w, "window_class_id"),
     # pick lists and replenishment (brief C): a pickup stop at cooperative A's site on an active
     # plan, and a milk run of cooperative A (made when missing; never of the shop's product)
     "pickup_id": lambda w: coop_pickup_filler(w, "pickup_id"),
@@ -219,6 +226,24 @@ FILLERS: dict[str, Callable[[World], object]] = {
     "revision_id": lambda w: listing_filler(w, "revision_id"),
     "term_id": lambda w: listing_filler(w, "term_id"),
 }
+
+
+def fleet_filler(world: World, name: str) -> object:
+    """A vehicle of the warehouse of consumer A's order, the driver identity's Driver row, the
+    18-hour window class."""
+    from marketplace.logistics.models import Driver, Vehicle, WindowClass
+
+    with world.app.app_context():
+        try:
+            if name == "vehicle_id":
+                return db.session.scalar(sa.select(Vehicle.id).where(Vehicle.warehouse_id == world.shop.warehouse_id)
+                                         .order_by(Vehicle.id).limit(1))
+            if name == "driver_id":
+                return db.session.scalar(sa.select(Driver.id).where(
+                    Driver.user_id == world.identities["driver"].user_id).limit(1))
+            return db.session.scalar(sa.select(WindowClass.id).where(WindowClass.code == "18h"))
+        finally:
+            db.session.remove()
 
 
 def dispatch_filler(world: World, name: str) -> object:
