@@ -436,7 +436,13 @@ class Address(Out):
 CartItem = out("CartItem", product=Nested(Product), quantity=Integer(), available=Integer(),
                line_total_fen=Fen(attribute="total_fen"),
                short=Bool(metadata={"description": "More in the cart than is available now."}))
-Cart = out("Cart", items=Many(CartItem, attribute="lines"), count=Integer(), subtotal_fen=Fen(), has_shortage=Bool())
+UnavailableItem = out("UnavailableItem", product=Nested(Product), quantity=Integer(), reason=fields.String(
+    metadata={"description": "Why it cannot be bought now: cooperative_not_selling (its cooperative is suspended) "
+                             "or product_not_sold.", "enum": ["cooperative_not_selling", "product_not_sold"]}))
+Cart = out("Cart", items=Many(CartItem, attribute="lines"), count=Integer(), subtotal_fen=Fen(), has_shortage=Bool(),
+           unavailable=Many(UnavailableItem, metadata={
+               "description": "Products in the cart that are not on sale now: not in the subtotal; placing an "
+                              "order refuses them (409 not_selling) until they are removed."}))
 Quote = out("Quote", address_id=Integer(attribute="address.id"), subtotal_fen=Fen(), windows=Many(WindowQuote))
 OrderLine = out("OrderLine", product_id=Integer(), name_zh=Str(attribute="product_name_zh"),
                 name_en=Str(attribute="product_name_en"), unit_price_fen=Fen(), quantity=Integer(),

@@ -4,17 +4,19 @@ sign-in. Quantities are checked against available stock when changed and again a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import sqlalchemy as sa
 from flask import session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from ..auth.models import Role
 from ..catalog import services as catalog
 from ..catalog.models import Product
+from ..coop.models import CooperativeStatus
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..inventory import services as inventory
@@ -40,9 +42,26 @@ class CartLine:
         return self.quantity > self.available
 
 
+#: why a line in a cart cannot be bought now: its cooperative is suspended (or otherwise not
+#: approved), or the product itself is off sale (delisted, under review)
+COOPERATIVE_NOT_SELLING = "cooperative_not_selling"
+PRODUCT_NOT_SOLD = "product_not_sold"
+
+
+@dataclass(frozen=True)
+class UnavailableLine:
+    """A product in the cart that is not on sale now: shown, not counted, not orderable. It stays
+    in the cart: a reinstated cooperative's goods come back as they were."""
+
+    product: Product
+    quantity: int
+    reason: str  # COOPERATIVE_NOT_SELLING or PRODUCT_NOT_SOLD
+
+
 @dataclass(frozen=True)
 class CartView:
     lines: list[CartLine]
+    unavailable: list[UnavailableLine] = field(default_factory=list)
 
     @property
     def subtotal_fen(self) -> int:
@@ -184,7 +203,19 @@ def current_cart() -> CartView:
     if not current:
         return CartView([])
     products = db.session.scalars(catalog.on_sale().where(Product.id.in_(current))).unique().all()
-    return CartView([CartLine(p, current[p.id], inventory.available(p.id)) for p in sorted(products, key=lambda p: p.id)])
+    lines = [CartLine(p, current[p.id], inventory.available(p.id)) for p in sorted(products, key=lambda p: p.id)]
+    return CartView(lines, unavailable_lines(current, {p.id for p in products}))
+
+
+def unavailable_lines(cart_items: dict[int, int], on_sale_ids: set[int]) -> list[UnavailableLine]:
+    """The cart's products that are not on sale now, each with why."""
+    off = [product_id for product_id in cart_items if product_id not in on_sale_ids]
+    if not off:
+        return []
+    products = db.session.scalars(sa.select(Product).where(Product.id.in_(off)).order_by(Product.id)
+                                  .options(joinedload(Product.cooperative))).all()
+    return [UnavailableLine(p, cart_items[p.id], PRODUCT_NOT_SOLD if p.cooperative.status == CooperativeStatus.APPROVED
+                            else COOPERATIVE_NOT_SELLING) for p in products]
 
 
 @dataclass(frozen=True)

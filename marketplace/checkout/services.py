@@ -25,6 +25,7 @@ from ..cart import services as cart_services
 from ..catalog import services as catalog
 from ..catalog.models import Product
 from ..columns import utcnow
+from ..coop.models import Cooperative, CooperativeStatus
 from ..errors import Conflict, DomainError, ValidationFailed
 from ..extensions import db
 from ..geo import services as geo
@@ -84,13 +85,49 @@ class CheckoutQuote:
         return any(w.feasible for w in self.windows)
 
 
+class NotSelling(Conflict):
+    """The cart holds goods that are not on sale now (their cooperative is suspended, or the
+    product is off sale): nothing is ordered until the consumer takes them out."""
+
+    code = "not_selling"
+
+    def __init__(self, names: list[str]):
+        super().__init__(_l("Not for sale at the moment: %(names)s. Please remove it from your cart to order the rest.",
+                            names="、".join(names)))
+
+
 def cart_lines(cart_items: dict[int, int], *, for_display: bool = True) -> list[tuple[Product, int]]:
+    """The cart's products with their quantities; NotSelling when any of them is not on sale
+    (never an order of part of the cart without saying so)."""
     if not cart_items:
         raise EmptyCart()
     products = db.session.scalars(_products(for_display), {"ids": list(cart_items)}).unique().all()
+    if len(products) < len(cart_items):
+        off = cart_services.unavailable_lines(cart_items, {p.id for p in products})
+        if off:
+            raise NotSelling([localized(line.product) for line in off])
     if not products:
         raise EmptyCart()
     return [(p, cart_items[p.id]) for p in sorted(products, key=lambda p: p.id)]
+
+
+@cache
+def _selling_cooperatives() -> sa.Select:
+    # FOR SHARE: a suspension (an UPDATE of the row) waits for this order's commit, and an order
+    # reading after a suspension committed sees it (PostgreSQL re-reads a locked row's newest
+    # version). SQLite has one writer: the suspension is either committed before or after.
+    return (sa.select(Cooperative.id, Cooperative.status)
+            .where(Cooperative.id.in_(sa.bindparam("ids", expanding=True))).with_for_update(read=True))
+
+
+def _check_selling(lines: list[tuple[Product, int]]) -> None:
+    """Under a share lock on the cooperatives of the order's goods: every one of them approved.
+    A checkout that read the cart before a suspension committed is refused here."""
+    ids = sorted({p.cooperative_id for p, _ in lines})
+    statuses = dict(db.session.execute(_selling_cooperatives(), {"ids": ids}).all())
+    stopped = [p for p, _ in lines if statuses.get(p.cooperative_id) != CooperativeStatus.APPROVED]
+    if stopped:
+        raise NotSelling([localized(p) for p in stopped])
 
 
 # The statements of the order path (here, in the services it calls and in planning) are built
@@ -228,6 +265,7 @@ def _write_order(user_id: int, address: Address, lines: list[tuple[Product, int]
                  now: datetime) -> tuple[Order, list[promise.LineSource]]:
     """The order row with its lines, the stock reserved, the payment opened, the cart cleared
     (flushed, not committed)."""
+    _check_selling(lines)  # first: a suspension never waits for a stock or consumer lock
     if method == PaymentMethod.ONLINE:
         _check_unpaid_caps(user_id, lines, now)
     sources = promise.pick_sources(lines, warehouse.location_id)

@@ -29,7 +29,11 @@ def _render(address_id: int | None, status: int = 200, chosen: str | None = None
         flash(_("Add a delivery address first."), "info")
         return redirect(url_for("addresses.new", next=url_for("checkout.index")))
     address_id = address_id or addresses[0].id
-    quote = services.quote(current_user.id, address_id, cart_services.items())
+    try:
+        quote = services.quote(current_user.id, address_id, cart_services.items())
+    except services.NotSelling as error:  # the cart page marks those lines
+        flash(error.message, "error")
+        return redirect(url_for("cart.index"))
     if windows is not None:
         quote = services.CheckoutQuote(quote.address, quote.warehouse, quote.lines, quote.sources, windows,
                                        quote.subtotal_fen)
@@ -59,6 +63,9 @@ def place():
     except services.WindowUnavailable as error:
         flash(error.message, "error")
         return _render(address_id, 409, windows=error.quotes)
+    except services.NotSelling as error:
+        flash(error.message, "error")
+        return redirect(url_for("cart.index"), 303)
     except DomainError as error:
         flash(error.message, "error")
         if error.status == 404:
