@@ -30,6 +30,7 @@ SECTIONS: dict[str, list[tuple[str, object]]] = {
         ("admin.window_classes", _l("Window classes")),
         ("admin.audit", _l("Audit log")),
         ("admin.jobs", _l("Jobs")),
+        ("admin.parameters", _l("Logistics parameters")),
     ],
 }
 

@@ -52,4 +52,4 @@ def run_job(job_id: str):
 
 
 # The other sections, each in its own module on this blueprint.
-from . import coop_views, fleet_views, listing_views  # noqa: E402,F401
+from . import coop_views, fleet_views, listing_views, parameter_views  # noqa: E402,F401

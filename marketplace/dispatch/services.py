@@ -769,6 +769,14 @@ def _pct(value: int, capacity: int) -> int:
     return round(100 * value / capacity) if capacity else 0
 
 
+def flagged_drivers() -> set[int]:
+    """Drivers with the learned ``conduct_flag`` (courier-conduct complaints; see logistics.learning)."""
+    from ..logistics import services as parameters
+    from ..logistics.models import ParameterScope
+
+    return {driver_id for driver_id, flag in parameters.values(ParameterScope.DRIVER, "conduct_flag").items() if flag}
+
+
 def state_document(state: ConsoleState, urls: dict[str, str]) -> dict:
     """The console's state as plain values in the page's language: what the page is rendered from
     and what state.json sends (the page's script redraws the map, timelines, stops and alerts
@@ -787,6 +795,7 @@ def state_document(state: ConsoleState, urls: dict[str, str]) -> dict:
         hour += step
     vehicles = []
     summary = {"stops": 0, "made": 0, "at_risk": 0, "late": 0}
+    conduct = flagged_drivers()
     for line in state.vehicles:
         v, route = line.vehicle, line.route
         stops = []
@@ -819,6 +828,7 @@ def state_document(state: ConsoleState, urls: dict[str, str]) -> dict:
         vehicles.append({
             "id": v.id, "plate": v.plate, "colour": line.colour, "kind": v.kind.value,
             "driver": v.driver.name if v.driver else "", "driver_mobile": v.driver.mobile if v.driver else "",
+            "conduct_flag": v.driver_id in conduct,  # learned from courier-conduct complaints
             "shift": f"{_clock(line.shift_start, now)}–{_clock(line.shift_end, now)}",
             "route": None if route is None else {
                 "id": route.id, "status": route.status.value, "status_label": str(ROUTE_STATUSES[route.status]),

@@ -276,30 +276,37 @@ def warehouse_lock(warehouse_id: int) -> Iterator[None]:
 def zone_margin(zone_id: int) -> tuple[int, list[str]]:
     """The zone's learned promise margin (s) and the window classes suspended there."""
     values = dict(db.session.execute(_zone_parameters(), {"zone_id": zone_id}).all())
-    return int(values.get("promise_margin_s", 0) or 0), list(values.get("suspended_windows", []) or [])
+    margin, suspended = values.get("promise_margin_s"), values.get("suspended_windows")
+    return (max(0, int(margin)) if isinstance(margin, int | float) else 0,
+            [str(code) for code in suspended] if isinstance(suspended, list) else [])
 
 
 def window_classes() -> list[WindowClass]:
     return list(db.session.scalars(sa.select(WindowClass).where(WindowClass.active.is_(True)).order_by(WindowClass.hours)))
 
 
-def _task(sources: list[LineSource], ctx: services.ProblemContext) -> tuple[dm.Order, list[dm.Location]]:
-    """The planning task of goods from ``sources``, with the places the problem may not know
-    yet (a cooperative: in its zone, so that the leg into it has its zone's travel factor)."""
+def _task(sources: list[LineSource], ctx: services.ProblemContext, at: int = 0) -> tuple[dm.Order, list[dm.Location]]:
+    """The planning task of goods from ``sources`` placed ``at`` (s from the epoch), with the
+    places the problem may not know yet (a cooperative: in its zone, so that the leg into it has
+    its zone's travel factor). Service and pick times as the planner's (learned handling of
+    the products, pick time where they are taken from: read with the cached state)."""
     depot_key = f"L{ctx.depot_location_id}"
     farms = {s.location.id: s.location for s in sources if s.location.kind == LocationKind.COOPERATIVE}
     weight = sum(s.weight_g for s in sources)
     volume = sum(s.volume_cm3 for s in sources)
+    handling = ctx.order_service_extra(s.product_id for s in sources)
     extra: list[dm.Location] = []
     if not farms:
+        pick = ctx.pick_time.get(ctx.depot_location_id, 0)
         order = dm.Order(NEW_ORDER, NEW_ADDRESS, pickup=depot_key, weight=weight, volume=volume,
-                         delivery_service=services.DELIVERY_SERVICE_S)
+                         delivery_service=services.DELIVERY_SERVICE_S + handling, ready=at + pick if pick else 0)
     else:
         farm = next(iter(farms.values()))
         extra.append(dm.Location(f"L{farm.id}", lat=farm.lat, lon=farm.lon, zone=ctx.zone_codes.get(farm.zone_id)))
         order = dm.Order(NEW_ORDER, NEW_ADDRESS, kind=dm.OrderKind.PICKUP_DELIVERY, pickup=f"L{farm.id}",
-                         weight=weight, volume=volume, pickup_service=services.PICKUP_SERVICE_S,
-                         delivery_service=services.DELIVERY_SERVICE_S)
+                         weight=weight, volume=volume,
+                         pickup_service=services.PICKUP_SERVICE_S + handling + ctx.pick_time.get(farm.id, 0),
+                         delivery_service=services.DELIVERY_SERVICE_S + handling)
     return order, extra
 
 
@@ -320,9 +327,9 @@ def quote(warehouse_id: int | None, lat: float, lon: float, zone_id: int, source
     if state.unrouted:
         return _infeasible(classes, now, "recovering")
     margin, suspended = zone_margin(zone_id)
-    order, extra = _task(sources, state.ctx)
-    address = dm.Location(NEW_ADDRESS, lat=lat, lon=lon, zone=state.ctx.zone_codes.get(zone_id))
     at = int((now - state.ctx.epoch).total_seconds())
+    order, extra = _task(sources, state.ctx, at)
+    address = dm.Location(NEW_ADDRESS, lat=lat, lon=lon, zone=state.ctx.zone_codes.get(zone_id))
     raw = _index_at(state, at).quote(order, [dpromise.WindowClass(c.code, c.hours * 3600, c.fee_fen) for c in classes],
                             now=at, margin_seconds=margin, locations=[address, *extra])
     out = []
@@ -356,10 +363,10 @@ def commit(order: Order, sources: list[LineSource], window: WindowClass, now: da
     state = _state(order.warehouse_id)  # as of the version read with the lock
     margin, suspended = zone if zone is not None else zone_margin(order.zone_id)
     key, address_key = f"O{order.id}", f"A{order.id}"
-    task, extra = _task(sources, state.ctx)
+    at = int((now - state.ctx.epoch).total_seconds())
+    task, extra = _task(sources, state.ctx, at)
     task = replace(task, id=key, delivery=address_key)
     address = dm.Location(address_key, lat=order.lat, lon=order.lon, zone=state.ctx.zone_codes.get(order.zone_id))
-    at = int((now - state.ctx.epoch).total_seconds())
     index = _index_at(state, at)
     cls = dpromise.WindowClass(window.code, window.hours * 3600, window.fee_fen)
     (chosen,) = index.quote(task, [cls], now=at, margin_seconds=margin, locations=[address, *extra])

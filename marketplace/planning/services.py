@@ -76,6 +76,14 @@ class ProblemContext:
     route_starts: dict[str, int] = field(default_factory=dict)  # when their stored routes leave
     overdue: set[str] = field(default_factory=set)  # open orders past their deadline, not yet marked broken
     pins: dict[str, int] = field(default_factory=dict)  # order key -> the vehicle a dispatcher pinned it to
+    #: learned from complaints (logistics parameters): extra service time (s) at the stops of an
+    #: order holding a product, and extra pick time (s) at a stock location
+    service_extra: dict[int, int] = field(default_factory=dict)  # product id -> s
+    pick_time: dict[int, int] = field(default_factory=dict)  # location id -> s
+
+    def order_service_extra(self, product_ids) -> int:
+        """The extra service time of an order holding these products (each counted once)."""
+        return sum(self.service_extra.get(p, 0) for p in set(product_ids))
 
     def at(self, seconds: int) -> datetime:
         return self.epoch + timedelta(seconds=int(seconds))
@@ -83,6 +91,24 @@ class ProblemContext:
 
 def _seconds(ctx_epoch: datetime, moment: datetime) -> int:
     return int((moment - ctx_epoch).total_seconds())
+
+
+def handling_parameters() -> tuple[dict[int, int], dict[int, int]]:
+    """The learned extra service time per product (``service_s_extra``) and extra pick time per
+    stock location (``pick_time_s``), positive values only (one query)."""
+    extra: dict[int, int] = {}
+    pick: dict[int, int] = {}
+    rows = db.session.execute(sa.select(LogisticsParameter.scope, LogisticsParameter.scope_id, LogisticsParameter.value)
+                              .where(LogisticsParameter.key.in_(["service_s_extra", "pick_time_s"])))
+    for scope, scope_id, value in rows:
+        seconds = int(value or 0) if isinstance(value, int | float) else 0
+        if scope_id is None or seconds <= 0:
+            continue
+        if scope == ParameterScope.PRODUCT:
+            extra[scope_id] = seconds
+        elif scope == ParameterScope.LOCATION:
+            pick[scope_id] = seconds
+    return extra, pick
 
 
 def zone_parameters(key: str) -> dict[int, float]:
@@ -124,6 +150,7 @@ def order_tasks(ctx: ProblemContext, warehouse_id: int | None = None, ids: list[
     rows = db.session.execute(query, {"warehouse_id": warehouse_id, "exclude": exclude, "ids": ids}).all()
     farm_ids = {row.farm_id for row in rows if row.farm_id is not None}
     farms = {farm.id: farm for farm in db.session.scalars(_locations(), {"ids": list(farm_ids)})} if farm_ids else {}
+    extra = _order_service_extra(ctx, [row.id for row in rows])
     tasks: list[dm.Order] = []
     places: list[dm.Location] = []
     for row in rows:
@@ -145,11 +172,14 @@ def order_tasks(ctx: ProblemContext, warehouse_id: int | None = None, ids: list[
                   if row.promised_eta_at is not None and deadline is not None else None)
         common = {
             "weight": int(row.weight), "volume": int(row.volume), "deadline": deadline,
-            "delivery_service": DELIVERY_SERVICE_S, "target": target,
+            "delivery_service": DELIVERY_SERVICE_S + extra.get(row.id, 0), "target": target,
         }
         if row.farm_id is None:
             ctx.pickups[key] = f"L{ctx.depot_location_id}"
-            tasks.append(dm.Order(id=key, delivery=address, pickup=f"L{ctx.depot_location_id}", **common))
+            # a warehouse's learned pick time: its goods cannot leave before they are picked
+            pick = ctx.pick_time.get(ctx.depot_location_id, 0)
+            ready = {"ready": max(0, _seconds(ctx.epoch, row.placed_at) + pick)} if pick and row.placed_at else {}
+            tasks.append(dm.Order(id=key, delivery=address, pickup=f"L{ctx.depot_location_id}", **common, **ready))
             continue
         # Goods held only at a cooperative: picked up there, delivered on the same vehicle.
         # (An order drawing on two cooperatives is planned from one of them: a limitation.)
@@ -158,8 +188,22 @@ def order_tasks(ctx: ProblemContext, warehouse_id: int | None = None, ids: list[
             places.append(site_location(ctx, farms[row.farm_id]))
         ctx.pickups[key] = pickup
         tasks.append(dm.Order(id=key, delivery=address, kind=dm.OrderKind.PICKUP_DELIVERY, pickup=pickup,
-                              pickup_service=PICKUP_SERVICE_S, ready=ctx.now, **common))
+                              pickup_service=PICKUP_SERVICE_S + extra.get(row.id, 0) + ctx.pick_time.get(row.farm_id, 0),
+                              ready=ctx.now, **common))
     return tasks, places
+
+
+def _order_service_extra(ctx: ProblemContext, order_ids: list[int]) -> dict[int, int]:
+    """Extra service time per order from the learned handling of the products it holds (one
+    query, only when some product has any)."""
+    if not ctx.service_extra or not order_ids:
+        return {}
+    products: dict[int, set[int]] = {}
+    for order_id, product_id in db.session.execute(
+            sa.select(OrderLine.order_id, OrderLine.product_id).where(
+                OrderLine.order_id.in_(order_ids), OrderLine.product_id.in_(list(ctx.service_extra)))):
+        products.setdefault(order_id, set()).add(product_id)
+    return {order_id: ctx.order_service_extra(ids) for order_id, ids in products.items()}
 
 
 @cache
@@ -172,7 +216,7 @@ def _order_tasks(by_warehouse: bool, exclude: bool, by_ids: bool) -> sa.Select:
     farm_of_line = sa.case((Location.kind == LocationKind.COOPERATIVE, OrderLine.source_location_id))
     query = (
         sa.select(Order.id, Order.lat, Order.lon, Order.zone_id, Order.deadline_at, Order.promise_broken_at,
-                  Order.promised_eta_at,
+                  Order.promised_eta_at, Order.placed_at,
                   sa.func.sum(OrderLine.weight_g).label("weight"), sa.func.sum(OrderLine.volume_cm3).label("volume"),
                   sa.func.min(farm_of_line).label("farm_id"), sa.func.min(OrderPin.vehicle_id).label("pinned_vehicle_id"))
         .join(OrderLine, OrderLine.order_id == Order.id).join(Location, Location.id == OrderLine.source_location_id)
@@ -299,6 +343,7 @@ def build_problem(warehouse_id: int, now: datetime | None = None, exclude: int |
     ctx = ProblemContext(problem=None, warehouse_id=warehouse.id, warehouse_code=warehouse.code,  # type: ignore[arg-type]
                          depot_location_id=warehouse.location_id, epoch=epoch, zone_codes=zone_codes,
                          now=_seconds(epoch, now))
+    ctx.service_extra, ctx.pick_time = handling_parameters()
     depot = warehouse.location
     depot_id = f"L{depot.id}"
     locations: dict[str, dm.Location] = {depot_id: site_location(ctx, depot)}
@@ -326,7 +371,7 @@ def build_problem(warehouse_id: int, now: datetime | None = None, exclude: int |
         orders.append(dm.Order(
             id=key, delivery=depot_id, kind=dm.OrderKind.REPLENISHMENT, pickup=site(frm),
             weight=product.weight_g * move.quantity, volume=product.volume_cm3 * move.quantity,
-            pickup_service=PICKUP_SERVICE_S, value=max(0, move.value_fen // 10),
+            pickup_service=PICKUP_SERVICE_S + ctx.pick_time.get(frm.id, 0), value=max(0, move.value_fen // 10),
         ))
     known = {o.id for o in orders}
     under_way = _execution(ctx, warehouse.id, known)

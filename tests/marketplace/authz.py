@@ -209,6 +209,8 @@ FILLERS: dict[str, Callable[[World], object]] = {
     "route_id": lambda w: dispatch_filler(w, "route_id"),  # a route of that warehouse (of its active plan)
     "alert_id": lambda w: dispatch_filler(w, "alert_id"),  # an alert of that warehouse (made if it has none)
     "job_id": lambda w: "job_runs_prune",  # a scheduled job (quick, touches nothing but the run log)
+    "parameter_id": lambda w: parameter_filler(w, "parameter_id"),  # a zone's travel factor (seeded)
+    "change_id": lambda w: parameter_filler(w, "change_id"),  # its latest change (a revert needs a reason)
     # fleet administration (brief F): consumer A's account, the warehouse of consumer A's order,
     # a vehicle of it, the driver identity's record, the 18-hour window class
     "user_id": lambda w: w.shop.user_id,
@@ -244,6 +246,19 @@ def fleet_filler(world: World, name: str) -> object:
             return db.session.scalar(sa.select(WindowClass.id).where(WindowClass.code == "18h"))
         finally:
             db.session.remove()
+
+
+def parameter_filler(world: World, name: str) -> object:
+    """A seeded logistics parameter (a zone's travel factor) and its latest change."""
+    from marketplace.logistics.models import LogisticsParameter, ParameterChange
+
+    with world.app.app_context():
+        parameter_id = db.session.scalar(sa.select(LogisticsParameter.id).where(
+            LogisticsParameter.key == "travel_factor").order_by(LogisticsParameter.id).limit(1))
+        if name == "parameter_id":
+            return parameter_id
+        return db.session.scalar(sa.select(sa.func.max(ParameterChange.id)).where(
+            ParameterChange.parameter_id == parameter_id))
 
 
 def dispatch_filler(world: World, name: str) -> object:
