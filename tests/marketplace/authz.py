@@ -209,6 +209,8 @@ FILLERS: dict[str, Callable[[World], object]] = {
     "route_id": lambda w: dispatch_filler(w, "route_id"),  # a route of that warehouse (of its active plan)
     "alert_id": lambda w: dispatch_filler(w, "alert_id"),  # an alert of that warehouse (made if it has none)
     "job_id": lambda w: "job_runs_prune",  # a scheduled job (quick, touches nothing but the run log)
+    # stock (brief B): the shop product's stock row at consumer A's warehouse (cooperative A's product)
+    "stock_id": lambda w: w.shop.stock_id,
     "parameter_id": lambda w: parameter_filler(w, "parameter_id"),  # a zone's travel factor (seeded)
     "change_id": lambda w: parameter_filler(w, "change_id"),  # its latest change (a revert needs a reason)
     # fleet administration (brief F): consumer A's account, the warehouse of consumer A's order,
