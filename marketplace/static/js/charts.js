@@ -87,6 +87,7 @@
       if (s.color) out.itemStyle = { color: s.color };
       if (out.type === "line") {
         out.symbolSize = 5;
+        out.showSymbol = spec.time || (s.data || []).length <= 14;  // dots only where they can be told apart
         out.connectNulls = false;
         out.step = s.step || false;
         out.lineStyle = { width: 2 };
