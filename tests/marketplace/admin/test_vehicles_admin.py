@@ -7,6 +7,7 @@ from datetime import time
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from marketplace.admin import fleet
 from marketplace.dispatch.models import Plan, PlanStatus, Route, RouteStatus, Stop, StopStatus
@@ -143,7 +144,8 @@ def test_a_change_under_planned_stops_re_plans_its_warehouse_at_once(app, seeded
         vid, wid, data = v.id, v.warehouse_id, _form(v, active="0")
         db.session.remove()
         replanned: list[int] = []
-        outcome = fleet.save_vehicle(op.id, vid, data, replan=replanned.append)
+        with force_locale("en"):
+            outcome = fleet.save_vehicle(op.id, vid, data, replan=replanned.append)
         assert outcome.changed and replanned == [wid] and "re-planned" in outcome.note
         assert not db.session.get(Vehicle, vid).active
         ctx = planning.build_problem(wid)
