@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -63,7 +64,7 @@ from marketplace.models import (
 )
 from marketplace.planning import watchdog
 
-from . import data
+from . import data, terms
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 HISTORY_PREFIX = "SH"
@@ -203,6 +204,29 @@ def seed_search_index() -> None:
     missing = [p for p in db.session.scalars(sa.select(Product).order_by(Product.id)) if p.id not in indexed]
     if missing:
         search.reindex(*missing)
+
+
+def seed_photos() -> None:
+    """Two drawn photos (seed/illustrations.py: the goods, the packaging) for every product that
+    has none, stored like uploaded ones (marketplace/uploads.py, kind "product"). The drawings
+    are kept under the instance folder, so only the first seed on a machine draws them; each is
+    stored under a key made from the SKU, so seeding again rewrites the same files."""
+    from flask import current_app
+
+    from marketplace import uploads
+    from marketplace.catalog.models import ProductPhoto
+
+    from . import illustrations
+
+    cache = Path(current_app.instance_path) / "illustrations"
+    have = set(db.session.scalars(sa.select(ProductPhoto.product_id).distinct()))
+    for product in db.session.scalars(sa.select(Product).order_by(Product.sku)).all():
+        if product.id in have:
+            continue
+        for view, picture in enumerate(illustrations.pictures(product.sku, product.category.slug, cache)):
+            file_id = uploads.store(product.id, picture, "product", key=illustrations.storage_key(product.sku, view))
+            db.session.add(ProductPhoto(product_id=product.id, file_id=file_id, position=view,
+                                        width=illustrations.SIZE, height=illustrations.SIZE))
 
 
 def seed_stock() -> None:
@@ -466,9 +490,15 @@ def row_counts() -> dict[str, int]:
     return {m.__tablename__: int(db.session.scalar(sa.select(sa.func.count()).select_from(m))) for m in COUNTED}
 
 
-def seed_all(history_days: int = 14, progress: bool = True) -> dict[str, int]:
-    """Load everything, in one transaction per step, and return the row counts."""
+def seed_all(history_days: int = 14, progress: bool = True, photos: bool | None = None) -> dict[str, int]:
+    """Load everything, in one transaction per step, and return the row counts. ``photos``: give
+    the products their drawn photos (see :func:`seed_photos`); by default yes, except in an app
+    under test (the suite seeds often: tests that need the photos call seed_photos)."""
     _known.clear()
+    if photos is None:
+        from flask import current_app
+
+        photos = not current_app.testing
 
     steps = [
         ("gazetteer", seed_gazetteer),
@@ -477,7 +507,10 @@ def seed_all(history_days: int = 14, progress: bool = True) -> dict[str, int]:
         ("search index", seed_search_index),
         ("stock", seed_stock),
         ("accounts", seed_accounts),
+        ("prohibited terms", terms.seed_terms),
     ]
+    if photos:
+        steps.insert(steps.index(("search index", seed_search_index)), ("product photos", seed_photos))
     if progress:
         with click.progressbar(steps, label="Seeding the demo county", item_show_func=lambda s: s and s[0]) as items:
             for _, step in items:
