@@ -127,16 +127,19 @@ def read_upload(stream: BinaryIO) -> bytes:
     return stream.read(max_bytes() + 1)
 
 
-def store(owner_id: int, data: bytes, kind: str = "proof") -> str:
+def store(owner_id: int, data: bytes, kind: str = "proof", *, key: str | None = None) -> str:
     """Check and re-encode ``data`` (see :func:`web_jpeg`) and store it for the row ``owner_id``
     (a stop for "proof"); the photo's id. The file appears whole or not at all (written aside,
-    then renamed)."""
+    then renamed). ``key`` (32 hex digits) replaces the random part of the id: only for demo
+    data, which then lands on the same file each time it is loaded."""
     jpeg = web_jpeg(data)
-    photo_id = f"{owner_id}-{secrets.token_hex(16)}"
+    photo_id = f"{owner_id}-{key or secrets.token_hex(16)}"
+    if not PHOTO_ID.fullmatch(photo_id):
+        raise ValueError(photo_id)
     target = folder(kind)
     target.mkdir(parents=True, exist_ok=True, mode=0o700)
     final = target / f"{photo_id}.jpg"
-    partial = target / f".{photo_id}.part"
+    partial = target / f".{photo_id}.{secrets.token_hex(4)}.part"
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(jpeg)
@@ -151,7 +154,41 @@ def size_of(photo_id: str, kind: str = "proof") -> tuple[int, int]:
 
 
 def discard(photo_id: str, kind: str = "proof") -> None:
-    """Remove a stored photo that no record refers to (a double tap's second upload)."""
+    """Remove a stored photo that no record refers to (a double tap's second upload), with its
+    smaller copies (see :func:`sized`)."""
     path = path_of(photo_id, kind)
     if path is not None:
         path.unlink(missing_ok=True)
+        for size in SIZES:
+            (folder(kind) / "sized" / f"{photo_id}-{size}.jpg").unlink(missing_ok=True)
+
+
+#: the smaller copies of a stored photo (longest side in pixels): 480 for a product card (two
+#: columns on a phone at 2-3x), 160 for a thumbnail (cart line, gallery strip)
+SIZES = (160, 480)
+
+
+def sized(photo_id: str, kind: str, size: int) -> Path | None:
+    """A stored photo scaled down to ``size`` pixels on its longest side (one of :data:`SIZES`),
+    made from the stored JPEG the first time it is asked for and kept under ``<kind>/sized/``;
+    None when there is no such photo. Safe when two requests make it at once (each writes aside,
+    then renames). Call it after :func:`store` to make the copies at upload time instead."""
+    if size not in SIZES:
+        raise ValueError(size)
+    original = path_of(photo_id, kind)
+    if original is None or not original.is_file():
+        return None
+    target = folder(kind) / "sized" / f"{photo_id}-{size}.jpg"
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with Image.open(original) as image:
+        image.draft("RGB", (size, size))
+        image = image.convert("RGB")
+        image.thumbnail((size, size), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=size > 200)
+    partial = target.parent / f".{photo_id}-{size}.{secrets.token_hex(4)}.part"
+    partial.write_bytes(out.getvalue())
+    os.replace(partial, target)
+    return target

@@ -367,10 +367,28 @@ Names = out("Names", name_zh=Str(), name_en=Str())
 Named = out("Named", Names, id=Integer())
 CategoryBrief = out("CategoryBrief", Named, slug=Str())
 Category = out("Category", CategoryBrief, icon=Str(), parent_id=Integer(allow_none=True))
+def _photos(product: Any) -> list[dict[str, Any]]:
+    """The product's photos, first one first (none when it is not on sale)."""
+    from flask import url_for
+
+    from ..catalog.services import shown_photos
+    from ..inputs import external_url
+
+    return [{"url": external_url(url_for("catalog.product_photo", file_id=photo.file_id)),
+             "card_url": external_url(url_for("catalog.product_photo", file_id=photo.file_id, w=480)),
+             "width": photo.width, "height": photo.height} for photo in shown_photos(product)]
+
+
+PHOTO = {"type": "object", "required": ["url", "card_url", "width", "height"], "additionalProperties": False,
+         "properties": {"url": {"type": "string", "description": "The JPEG, as uploaded (re-encoded)."},
+                        "card_url": {"type": "string", "description": "The same at most 480 pixels wide and high."},
+                        "width": {"type": "integer"}, "height": {"type": "integer"}}}
 Product = out("Product", Named, sku=Str(), unit_zh=Str(), unit_en=Str(), price_fen=Fen(),
               weight_g=Integer(metadata={"description": "Grams."}),
               certification_type=fields.Enum(CertificationType, by_value=True), featured=Bool(),
-              category=Nested(CategoryBrief), cooperative=Nested(Named))
+              category=Nested(CategoryBrief), cooperative=Nested(Named),
+              photos=Computed(_photos, "array", items=PHOTO,
+                              description="Photos, first one first; empty when the product has none."))
 Town = out("Town", Named, code=Str())
 Village = out("Village", Town, town_id=Integer())
 WINDOW_CODE = {"description": "Window class code, e.g. 2h, 6h, 12h, 18h."}

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
+from .. import uploads
 from ..coop.models import Cooperative, CooperativeStatus
 from ..errors import NotFound
 from ..extensions import db
 from ..geo.models import Village
 from ..inventory.models import Location, LocationKind, Stock
 from . import search
-from .models import Category, CertificationType, Product, ProductStatus
+from .models import Category, CertificationType, Product, ProductPhoto, ProductStatus
 
 PAGE_SIZE = 24
 
@@ -28,8 +30,34 @@ def on_sale(*, for_display: bool = True):
     )
     if for_display:
         query = query.options(joinedload(Product.cooperative).joinedload(Cooperative.village),
-                              joinedload(Product.category))
+                              joinedload(Product.category), selectinload(Product.photos))
     return query
+
+
+def photo_file(file_id: str, size: int | None = None) -> Path:
+    """Where the JPEG of a product photo is (at ``size``, one of uploads.SIZES, or as stored),
+    only while its product is on sale; NotFound for anything else. The row is looked up by its
+    id first: no part of the path comes from the request."""
+    photo = db.session.scalar(
+        sa.select(ProductPhoto).where(
+            ProductPhoto.file_id == file_id[:64],
+            ProductPhoto.product_id.in_(on_sale(for_display=False).with_only_columns(Product.id)),
+        )
+    )
+    if photo is None or (size is not None and size not in uploads.SIZES):
+        raise NotFound()
+    path = uploads.path_of(photo.file_id, "product") if size is None else uploads.sized(photo.file_id, "product", size)
+    if path is None or not path.is_file():
+        raise NotFound()
+    return path
+
+
+def shown_photos(product: Product) -> list[ProductPhoto]:
+    """The photos the shop shows of ``product``, in order: all of them while it is on sale, none
+    otherwise (an order or a cart may outlive the listing; the photo route refuses those)."""
+    if product.status != ProductStatus.ACTIVE or product.cooperative.status != CooperativeStatus.APPROVED:
+        return []
+    return list(product.photos)
 
 
 def categories() -> list[Category]:

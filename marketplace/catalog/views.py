@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, flash, render_template, request
+from flask import Blueprint, flash, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..i18n import localized
 from . import services
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
@@ -121,3 +123,62 @@ def product(product_id: int):
         "catalog/product.html", product=product, stock=services.stock_state(product.id),
         fastest=fastest, fastest_place=place,
     )
+
+
+@dataclass(frozen=True)
+class Picture:
+    """What an <img> of a product needs: its address, its size in pixels, its alt text."""
+
+    src: str
+    width: int
+    height: int
+    alt: str
+    placeholder: bool = False
+
+
+def _scaled(photo, longest: int | None) -> tuple[int, int]:
+    width, height = photo.width or 800, photo.height or 800
+    if longest is None or max(width, height) <= longest:
+        return width, height
+    ratio = longest / max(width, height)
+    return max(1, round(width * ratio)), max(1, round(height * ratio))
+
+
+def _picture(product, photo, longest: int | None) -> Picture:
+    width, height = _scaled(photo, longest)
+    return Picture(url_for("catalog.product_photo", file_id=photo.file_id, w=longest), width, height,
+                   localized(product))
+
+
+@bp.app_template_global()
+def product_pictures(product, longest: int | None = None) -> list[Picture]:
+    """Every photo of ``product`` the shop shows (see services.shown_photos), as pictures at most
+    ``longest`` pixels on their longest side (one of uploads.SIZES; None: as stored)."""
+    return [_picture(product, photo, longest) for photo in services.shown_photos(product)]
+
+
+@bp.app_template_global()
+def product_picture(product, longest: int | None = 480) -> Picture:
+    """The first photo of ``product``; without one, a drawn placeholder (never an emoji)."""
+    pictures = product_pictures(product, longest)
+    if pictures:
+        return pictures[0]
+    side = longest or 800
+    return Picture(url_for("static", filename="img/no-photo.svg"), side, side, localized(product), placeholder=True)
+
+
+#: a product photo's id never changes (a new picture gets a new id): browsers may keep it a year
+PHOTO_MAX_AGE = 365 * 24 * 3600
+
+
+@bp.get("/media/products/<file_id>.jpg")
+def product_photo(file_id: str):
+    """A product photo, while its product is on sale; ``?w=480`` or ``?w=160`` for a smaller copy."""
+    size = request.args.get("w", type=int) if "w" in request.args else None
+    if "w" in request.args and size is None:
+        size = -1  # not a number: no such size
+    path = services.photo_file(file_id, size)
+    response = send_file(path, mimetype="image/jpeg", conditional=True, max_age=PHOTO_MAX_AGE)
+    response.cache_control.public = True
+    response.cache_control.immutable = True
+    return response

@@ -229,7 +229,30 @@ FILLERS: dict[str, Callable[[World], object]] = {
     "product_photo_id": lambda w: listing_filler(w, "product_photo_id"),
     "revision_id": lambda w: listing_filler(w, "revision_id"),
     "term_id": lambda w: listing_filler(w, "term_id"),
+    # storefront photos (brief S): the file of that photo of the shop product (on sale: public)
+    "file_id": lambda w: photo_file_filler(w),
 }
+
+
+def photo_file_filler(world: World) -> str:
+    """The upload id of a photo of the shop product (made when it has none), as the public photo
+    route /media/products/<file_id>.jpg names it."""
+    from marketplace import uploads
+    from marketplace.catalog.models import ProductPhoto
+    from tests.marketplace.images import png_bytes
+
+    with world.app.app_context():
+        try:
+            photo = db.session.scalar(sa.select(ProductPhoto).where(ProductPhoto.product_id == world.shop.product_id)
+                                      .order_by(ProductPhoto.position, ProductPhoto.id).limit(1))
+            if photo is None:
+                file_id = uploads.store(world.shop.product_id, png_bytes(), "product")
+                photo = ProductPhoto(product_id=world.shop.product_id, file_id=file_id, position=0)
+                db.session.add(photo)
+                db.session.commit()
+            return photo.file_id
+        finally:
+            db.session.remove()
 
 
 def fleet_filler(world: World, name: str) -> object:

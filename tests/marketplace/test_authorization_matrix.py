@@ -64,6 +64,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("/co/<cooperative_id>", "GET"): public(),  # cooperative A's shop front: its listed products only
     ("/v/<village_id>", "GET"): public(),
     ("/p/<product_id>", "GET"): public(),
+    ("/media/products/<file_id>.jpg", "GET"): public(),  # a photo of a product on sale (else 404)
     # accounts
     ("/login", "GET"): public(),
     ("/login", "POST"): public(),
