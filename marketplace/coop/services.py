@@ -1,17 +1,17 @@
 """The cooperative portal's operations, always scoped to the head's own cooperative."""
+# (the sections' own operations: listings.py, stock.py, pickups.py, replenishment.py, stats.py)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 
 from ..auth.models import User
 from ..catalog.models import Product
 from ..errors import NotAllowed
 from ..extensions import db
-from ..inventory.models import Stock
 from ..orders.models import Order, OrderLine, OrderStatus
 from .models import Cooperative
 
@@ -22,32 +22,6 @@ def cooperative_of(user: User) -> Cooperative:
     return db.session.get(Cooperative, user.cooperative_id)
 
 
-@dataclass(frozen=True)
-class ProductStock:
-    product: Product
-    stocks: list[Stock]
-
-    @property
-    def available(self) -> int:
-        return sum(s.available for s in self.stocks)
-
-
-def products_with_stock(cooperative_id: int) -> list[ProductStock]:
-    products = db.session.scalars(
-        sa.select(Product).where(Product.cooperative_id == cooperative_id).order_by(Product.sku)
-    ).all()
-    stocks = db.session.scalars(
-        sa.select(Stock)
-        .join(Stock.product)
-        .where(Product.cooperative_id == cooperative_id)
-        .options(joinedload(Stock.location))
-    ).all()
-    by_product: dict[int, list[Stock]] = {}
-    for stock in stocks:
-        by_product.setdefault(stock.product_id, []).append(stock)
-    return [ProductStock(p, by_product.get(p.id, [])) for p in products]
-
-
 def sales_summary(cooperative_id: int) -> dict[str, int]:
     row = db.session.execute(
         sa.select(sa.func.count(sa.distinct(OrderLine.order_id)), sa.func.coalesce(sa.func.sum(OrderLine.line_total_fen), 0))
@@ -56,3 +30,23 @@ def sales_summary(cooperative_id: int) -> dict[str, int]:
         .where(Product.cooperative_id == cooperative_id, Order.status != OrderStatus.CANCELLED, Order.status != OrderStatus.EXPIRED)
     ).one()
     return {"orders": int(row[0]), "revenue_fen": int(row[1])}
+
+
+def overview(coop: Cooperative, now: datetime | None = None) -> dict[str, Any]:
+    """What the head needs to see first: today's and the next pickups still to prepare, low stock,
+    listings waiting for the operator or sent back, and the totals."""
+    from . import listings, pickups, stock
+
+    days = pickups.pick_days(coop.id, now)
+    open_pickups = [p for day in days for p in day.pickups if p.state in ("to_prepare", "partly")]
+    rows = listings.listings_of(coop.id)
+    return {
+        "sales": sales_summary(coop.id),
+        "products": len(rows),
+        "on_sale": sum(1 for row in rows if row.product.status.value == "active"),
+        "pending": [row for row in rows if row.pending is not None],
+        "rejected": [row for row in rows if row.rejected is not None and row.pending is None],
+        "low_stock": stock.low_stock(coop.id),
+        "pickups": open_pickups,
+        "mismatches": [p for day in days for p in day.pickups if p.state == "mismatch"],
+    }

@@ -1,4 +1,6 @@
-"""Cooperative portal (合作社): the head's own cooperative, its products and stock."""
+"""Cooperative portal (合作社): the head's own cooperative — the overview of what needs doing
+today; the sections (listings, batches, stock, pick lists, replenishment, statistics) are in
+their own modules on this blueprint."""
 
 from __future__ import annotations
 
@@ -15,12 +17,7 @@ guard_blueprint(bp, *AREA_ROLES["coop"])
 @bp.get("/")
 def index():
     coop = services.cooperative_of(current_user)
-    return render_template(
-        "coop/index.html",
-        coop=coop,
-        products=services.products_with_stock(coop.id),
-        sales=services.sales_summary(coop.id),
-    )
+    return render_template("coop/index.html", coop=coop, o=services.overview(coop))
 
 
 # The portal's other sections, each in its own module on this blueprint.
