@@ -51,7 +51,7 @@ COVER_DAYS = 3  # a warehouse should hold this many days of its recent demand
 MAX_MOVE = 9999
 #: what a move is worth to the planner (its objective counts value_fen / 10 against metres
 #: driven): enough that any van with the time makes the detour; promises are never traded for it
-VALUE_FLOOR_FEN = 500_000
+VALUE_FLOOR_FEN = 5_000_000
 OPEN = (ReplenishmentStatus.REQUESTED, ReplenishmentStatus.PLANNED, ReplenishmentStatus.IN_TRANSIT)
 CANCELLABLE = (ReplenishmentStatus.REQUESTED, ReplenishmentStatus.PLANNED)
 
@@ -82,20 +82,23 @@ class BadQuantity(ValidationFailed):
 
 
 @cache
-def _insert_miss() -> sa.TextClause:
+def _insert_miss() -> sa.Insert:
     # one statement per missed (product, window): inserted unless the same consumer missed the
-    # same window for the same product at the same warehouse within this clock hour
-    return sa.text(
-        "INSERT INTO window_misses (product_id, warehouse_id, window_code, user_id, quantity, created_at) "
-        "SELECT :product_id, :warehouse_id, :window_code, :user_id, :quantity, :created_at "
-        "WHERE NOT EXISTS (SELECT 1 FROM window_misses WHERE product_id = :product_id "
-        "AND warehouse_id = :warehouse_id AND window_code = :window_code "
-        "AND (user_id = :user_id OR (user_id IS NULL AND :user_id IS NULL)) "
-        "AND created_at >= :hour_start AND created_at < :hour_end)"
-    ).bindparams(sa.bindparam("created_at", type_=sa.DateTime(timezone=True)),
-                 sa.bindparam("hour_start", type_=sa.DateTime(timezone=True)),
-                 sa.bindparam("hour_end", type_=sa.DateTime(timezone=True)),
-                 sa.bindparam("user_id", type_=sa.Integer))
+    # same window for the same product at the same warehouse within this clock hour (the
+    # columns' own types bind the values, so times compare as stored on every database)
+    t = WindowMiss.__table__
+
+    def param(name: str) -> sa.BindParameter:
+        return sa.bindparam(name, type_=t.c[name].type)
+
+    hour = t.c.created_at.type
+    seen = sa.exists().where(
+        t.c.product_id == param("product_id"), t.c.warehouse_id == param("warehouse_id"),
+        t.c.window_code == param("window_code"),
+        sa.or_(t.c.user_id == param("user_id"), sa.and_(t.c.user_id.is_(None), param("user_id").is_(None))),
+        t.c.created_at >= sa.bindparam("hour_start", type_=hour), t.c.created_at < sa.bindparam("hour_end", type_=hour))
+    columns = ["product_id", "warehouse_id", "window_code", "user_id", "quantity", "created_at"]
+    return sa.insert(t).from_select(columns, sa.select(*(param(c) for c in columns)).where(~seen))
 
 
 def record_window_misses(warehouse_id: int | None, user_id: int | None, sources, windows,
@@ -257,7 +260,7 @@ def moves_of(cooperative_id: int, since: datetime) -> list[MoveRow]:
     site_ids = sa.select(Location.id).where(Location.cooperative_id == cooperative_id)
     moves = list(db.session.scalars(
         sa.select(Replenishment).where(Replenishment.from_location_id.in_(site_ids),
-                                       sa.or_(Replenishment.status.in_(OPEN), Replenishment.updated_at >= since))
+                                       sa.or_(Replenishment.status.in_(OPEN), Replenishment.created_at >= since))
         .order_by(Replenishment.id.desc()).limit(100)))
     if not moves:
         return []
