@@ -29,6 +29,13 @@ from tests.conftest import csrf_token, login
 from tests.marketplace.checkout.conftest import hold_only_at_cooperative, make_shop, place_offered
 
 
+@pytest.fixture(autouse=True)
+def english(app, monkeypatch):
+    """Services called outside a request, and pages without a language choice, speak the default
+    language: English here, so that the messages can be read in the assertions."""
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "en")
+
+
 @pytest.fixture
 def head(app, seeded, make_user):
     """The head of the cooperative whose product the shop sells, and that product's facts."""
