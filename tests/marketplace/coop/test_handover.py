@@ -72,7 +72,7 @@ def test_a_mismatch_is_recorded_once_and_alerts_the_routes_warehouse(app, pickup
         assert len(handovers) == 1
         handover = handovers[0]
         assert handover.mismatch and handover.handed_over_by == "李社长" and handover.note == "一箱破损"
-        assert [(line.expected, line.counted) for line in handover.lines] == list(zip(pickup["expected"], counts))
+        assert [(line.expected, line.counted) for line in handover.lines] == list(zip(pickup["expected"], counts, strict=True))
         alerts = db.session.scalars(sa.select(Alert).where(Alert.kind == "handover_mismatch")).all()
         assert len(alerts) == 1
         alert = alerts[0]
