@@ -16,7 +16,14 @@ from .catalog.models import (
     RevisionStatus,
     TermKind,
 )
-from .complaints.models import Complaint, ComplaintCategory, ComplaintEvent, ComplaintStatus
+from .complaints.models import (
+    Complaint,
+    ComplaintCategory,
+    ComplaintEvent,
+    ComplaintResolution,
+    ComplaintStatus,
+    ResolutionKind,
+)
 from .coop.models import Cooperative, CooperativeStatus, Handover, HandoverLine, Specialty
 from .dispatch.models import (
     Alert,

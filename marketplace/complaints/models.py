@@ -33,6 +33,8 @@ class ComplaintStatus(enum.StrEnum):
 
 class Complaint(TimestampMixin, db.Model):
     __tablename__ = "complaints"
+    # a double tap of the consumer's (or staff's) submit files one complaint
+    __table_args__ = (sa.UniqueConstraint("user_id", "idempotency_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(24), unique=True)
@@ -58,10 +60,30 @@ class Complaint(TimestampMixin, db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution: Mapped[str] = mapped_column(sa.Text, default="")
+    # intake: the form's key (one complaint per submission), the lines it is about (order line
+    # ids; empty = the whole order), up to 3 photo ids (uploads kind "complaint"), who filed it
+    # (the consumer, or staff taking a phone call), the driver and batch of the delivery
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(64))
+    line_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list, server_default="[]")
+    photos: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
+    channel: Mapped[str] = mapped_column(sa.String(16), default="web", server_default="web")
+    filed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    driver_id: Mapped[int | None] = mapped_column(sa.ForeignKey("drivers.id"))
+    batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("batches.id"))
+    # the SLA near-breach alert was raised (once); escalated_at above: breached, sent to the operator
+    near_breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     order = relationship("Order")
     user = relationship("User", foreign_keys=[user_id])
     assignee = relationship("User", foreign_keys=[assignee_id])
+    filed_by = relationship("User", foreign_keys=[filed_by_id])
+    stop = relationship("Stop")
+    route = relationship("Route")
+    vehicle = relationship("Vehicle")
+    driver = relationship("Driver")
+    cooperative = relationship("Cooperative")
+    product = relationship("Product")
+    batch = relationship("Batch")
     events = relationship("ComplaintEvent", back_populates="complaint", order_by="ComplaintEvent.id")
 
 
@@ -81,3 +103,34 @@ class ComplaintEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     complaint = relationship(Complaint, back_populates="events")
+
+
+class ResolutionKind(enum.StrEnum):
+    REFUND = "refund"
+    RESHIP = "reship"
+    COUPON = "coupon"
+
+
+class ComplaintResolution(db.Model):
+    """A remedy granted on a complaint (refund, reship, coupon), exactly once per form submission:
+    the idempotency key is unique, so a second submission (a double click, a retry, a race) finds
+    the first row instead of paying again."""
+
+    __tablename__ = "complaint_resolutions"
+    __table_args__ = (sa.UniqueConstraint("idempotency_key"),
+                      sa.CheckConstraint("amount_fen >= 0", name="amount_nonnegative"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(sa.ForeignKey("complaints.id"), index=True)
+    kind: Mapped[ResolutionKind] = mapped_column(str_enum(ResolutionKind))
+    idempotency_key: Mapped[str] = mapped_column(sa.String(64))
+    amount_fen: Mapped[int] = mapped_column(default=0)
+    refund_id: Mapped[int | None] = mapped_column(sa.ForeignKey("refunds.id"))
+    compensation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("compensations.id"))
+    reship_order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("orders.id"))
+    note: Mapped[str] = mapped_column(sa.String(300), default="")
+    actor_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    complaint = relationship(Complaint)
+    reship_order = relationship("Order", foreign_keys=[reship_order_id])
