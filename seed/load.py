@@ -3,8 +3,11 @@ and the generated history is only made when none exists, so a second run changes
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,6 +45,7 @@ from marketplace.models import (
     PaymentMethod,
     PaymentStatus,
     Plan,
+    PlanEvent,
     PlanStatus,
     PlanTrigger,
     Product,
@@ -288,8 +292,144 @@ def _history_consumers(rng: random.Random, password_hash: str) -> list[tuple[Use
     return people
 
 
+@dataclass
+class _Visit:
+    """An order of the history on its way: which trip took it, when the plan said it would
+    arrive and when it did."""
+
+    number: str
+    user: User
+    address: Address
+    zone_id: int
+    warehouse: Warehouse
+    window: WindowClass
+    placed: datetime
+    forced_late: bool | None  # a demo consumer's order: made late (True), kept on time (False)
+    planned: datetime | None = None
+    arrived: datetime | None = None
+    trip: _Trip | None = None
+
+
+@dataclass
+class _Trip:
+    """A van's run from its depot: planned and actual departure, its deliveries in order."""
+
+    vehicle: Vehicle
+    planned_start: datetime
+    started: datetime
+    visits: list[_Visit] = dc_field(default_factory=list)
+    back: datetime | None = None
+
+
+#: the history's operations: a van leaves on a wave every 30 minutes with up to 6 orders placed
+#: at least 15 minutes before (an order with a long window waits, consolidated, a share of it);
+#: loading delays the start by a few minutes, now and then by much more (a breakdown, a late
+#: loader: more often in the hills); every leg takes its zone's typical time (the seeded travel
+#: factor is that typical factor) with a spread that grows with the terrain, and so does the
+#: time at a door up a hill. The plan's times are those of the one travel model with the zone
+#: factors in force, 3 minutes at each door: the errors are what the feedback loop learns from.
+WAVE = timedelta(minutes=30)
+PREPARE = timedelta(minutes=15)
+TRIP_STOPS = 6
+SERVICE_S = 180
+
+
+def _leg_spread(factor: float) -> float:
+    """The sigma of a leg's log travel time in a zone of this typical factor."""
+    return 0.05 + 0.1 * max(0.0, factor - 1.0)
+
+
+def _run_day(rng: random.Random, day: date, visits: list[_Visit], factors: dict[int, float],
+             codes: dict[int, str]) -> list[_Trip]:
+    """Dispatch one warehouse's orders of a day on waves, with planned and actual times."""
+    from delivery import matrix as dmatrix
+    from delivery import model as dm
+
+    if not visits:
+        return []
+    warehouse = visits[0].warehouse
+    depot = dm.Location("depot", lat=warehouse.location.lat, lon=warehouse.location.lon,
+                        zone=codes.get(warehouse.location.zone_id))
+    plan_model = dmatrix.HaversineMatrix(zone_factors={codes[z]: f for z, f in factors.items()})
+    unit = dmatrix.HaversineMatrix()  # factor 1: the truth is drawn around the zone's factor
+    vans = sorted((v for v in warehouse.vehicles if v.active), key=lambda v: v.id)
+    if not vans:
+        return []
+    free = {v.id: datetime.combine(day, v.shift_start, LOCAL).astimezone(UTC) for v in vans}
+    ready = {}
+    for v in visits:
+        wait = PREPARE if v.window.hours <= 2 else timedelta(hours=v.window.hours * rng.uniform(0.05, 0.3))
+        last_wave = datetime.combine(day, time(21, 0), LOCAL).astimezone(UTC)
+        ready[v.number] = max(v.placed + PREPARE, min(v.placed + wait, last_wave))
+    waiting = sorted(visits, key=lambda v: ready[v.number])
+    wave = datetime.combine(day, time(6, 30), LOCAL).astimezone(UTC)
+    trips: list[_Trip] = []
+
+    def place(v: _Visit) -> dm.Location:
+        return dm.Location(v.number, lat=v.address.lat, lon=v.address.lon, zone=codes.get(v.zone_id))
+
+    while waiting:
+        wave += WAVE
+        due = [v for v in waiting if ready[v.number] <= wave]
+        for van in (v for v in vans if free[v.id] <= wave):
+            if not due:
+                break
+            # the van takes the most urgent orders, then visits them nearest first by the plan
+            due.sort(key=lambda v: v.placed + timedelta(hours=v.window.hours))
+            load, due = due[:TRIP_STOPS], due[TRIP_STOPS:]
+            for v in load:
+                waiting.remove(v)
+            trip = _Trip(van, wave, wave)
+            here, planned, order = depot, wave, []
+            rest = list(load)
+            while rest:
+                legs = plan_model.durations([here], [place(v) for v in rest], float(van.speed_kmh))[0]
+                i = min(range(len(rest)), key=lambda k: legs[k])
+                v = rest.pop(i)
+                planned += timedelta(seconds=int(legs[i]))
+                v.planned = planned
+                planned += timedelta(seconds=SERVICE_S)
+                order.append(v)
+                here = place(v)
+            # what happened: loading, the roads, the doors
+            hills = max(factors.get(v.zone_id, 1.0) for v in order)
+            delay = max(0.0, rng.gauss(2.0, 3.0))
+            if rng.random() < 0.01 + 0.04 * (hills - 1.0):
+                delay += rng.uniform(15, 60)
+            forced = [v for v in order if v.forced_late is not None]
+            if forced and not any(v.forced_late for v in forced):
+                delay = min(delay, 5.0)  # (the demo consumer's on-time order is on time)
+            at = wave + timedelta(minutes=delay)
+            here = depot
+            arrivals = []
+            for v in order:
+                factor = factors.get(v.zone_id, 1.0)
+                modelled = float(unit.durations([here], [place(v)], float(van.speed_kmh))[0, 0])
+                at += timedelta(seconds=int(modelled * factor * math.exp(rng.gauss(0.0, _leg_spread(factor)))))
+                arrivals.append(at)
+                at += timedelta(seconds=int(SERVICE_S * math.exp(rng.gauss(0.0, 0.2 + 0.3 * (factor - 1.0)))))
+                here = place(v)
+            late = next((v for v in order if v.forced_late), None)
+            if late is not None:  # the demo consumer's late order: a breakdown on the way
+                deadline = late.placed + timedelta(hours=late.window.hours)
+                push = max(timedelta(0), deadline + timedelta(minutes=rng.randint(5, 30)) - arrivals[order.index(late)])
+                arrivals = [a + push for a in arrivals]
+                at += push
+                delay += push.total_seconds() / 60
+            trip.started = wave + timedelta(minutes=delay)
+            for v, arrived in zip(order, arrivals, strict=True):
+                v.arrived, v.trip = arrived, trip
+                trip.visits.append(v)
+            back = float(unit.durations([here], [depot], float(van.speed_kmh))[0, 0]) * hills
+            trip.back = at + timedelta(seconds=int(back))
+            free[van.id] = trip.back
+            trips.append(trip)
+    return trips
+
+
 def seed_history(days: int, progress: Callable[[Iterable], Iterable]) -> None:
-    """A few hundred delivered orders over the past days, with routes, stops and complaints."""
+    """A few hundred delivered orders over the past days, made by vans on trips from their
+    warehouses (see :func:`_run_day`), with plans, routes, stops and complaints."""
     if db.session.scalar(sa.select(sa.func.count()).select_from(Order)):
         return  # history exists already: never duplicate it
     rng = random.Random(20261123)
@@ -303,6 +443,7 @@ def seed_history(days: int, progress: Callable[[Iterable], Iterable]) -> None:
     stocks = db.session.scalars(sa.select(Stock).join(Stock.product).where(Product.status == ProductStatus.ACTIVE)).all()
     zone_factor = {p.scope_id: float(p.value) for p in db.session.scalars(
         sa.select(LogisticsParameter).filter_by(scope=ParameterScope.ZONE, key="travel_factor"))}
+    zone_codes = dict(db.session.execute(sa.select(Zone.id, Zone.code)).all())
     village_zone = dict(db.session.execute(sa.select(Village.id, Village.zone_id)).all())
     seeded_at = utcnow()
     today = seeded_at.astimezone(LOCAL).date()
@@ -315,81 +456,79 @@ def seed_history(days: int, progress: Callable[[Iterable], Iterable]) -> None:
     forced = [(person, late) for person in demo for late in (False, True)]
     for day_offset in progress(range(days, 0, -1)):
         day = today - timedelta(days=day_offset)
-        plans: dict[int, Plan] = {}
-        routes: dict[int, Route] = {}
+        visits: list[_Visit] = []
         for _ in range(rng.randint(18, 30)):
             serial += 1
             pick = forced.pop(0) if forced else None
             user, address = pick[0] if pick else rng.choice(people)
             zone_id = village_zone[address.village_id]
-            warehouse = zone_warehouse[zone_id]
             window = rng.choices(windows, weights=[2, 4, 3, 2])[0]
             placed = datetime.combine(day, time(rng.randint(7, 19), rng.randint(0, 59)), LOCAL).astimezone(UTC)
             if pick:  # a morning order with a short window: delivered (or late) on its day
                 window, placed = windows[0], datetime.combine(day, time(9, 30), LOCAL).astimezone(UTC)
-            deadline = placed + timedelta(hours=window.hours)
-            # Mostly on time; the hill zones run late more often (what the feedback loop learns).
-            late_chance = 0.03 + 0.12 * (zone_factor.get(zone_id, 1.0) - 1.0)
-            if (pick[1] if pick else rng.random() < late_chance):
-                delivered = deadline + timedelta(minutes=rng.randint(5, 90))
-            else:
-                delivered = placed + timedelta(seconds=int(window.hours * 3600 * rng.uniform(0.35, 0.95)))
-            if delivered > seeded_at - timedelta(minutes=10):
+            visits.append(_Visit(f"{HISTORY_PREFIX}{day:%Y%m%d}{serial:05d}", user, address, zone_id,
+                                 zone_warehouse[zone_id], window, placed, pick[1] if pick else None))
+        start = datetime.combine(day, time(6, 30), LOCAL).astimezone(UTC)
+        for warehouse in warehouses:
+            trips = _run_day(rng, day, [v for v in visits if v.warehouse is warehouse], zone_factor, zone_codes)
+            trips = [t for t in trips if t.back is not None and t.back <= seeded_at - timedelta(minutes=10)]
+            if not trips:
                 continue  # history only: nothing delivered in the future
-            order = _make_order(
-                rng, f"{HISTORY_PREFIX}{day:%Y%m%d}{serial:05d}", user, address, zone_id, window, placed,
-                warehouse, rng.sample(stocks, rng.randint(1, 3)), OrderStatus.DELIVERED,
-            )
-            order.delivered_at = delivered
-            for kind, status, at in (
-                ("placed", OrderStatus.PENDING_PAYMENT, placed),
-                ("confirmed", OrderStatus.CONFIRMED, placed + timedelta(minutes=1)),
-                ("dispatched", OrderStatus.DISPATCHED, delivered - timedelta(minutes=rng.randint(20, 70))),
-                ("delivered", OrderStatus.DELIVERED, delivered),
-            ):
-                order.events.append(OrderEvent(kind=kind, to_status=status.value, created_at=at))
-            db.session.add(Payment(
-                order=order, provider="sandbox" if order.payment_method == PaymentMethod.ONLINE else "cod",
-                provider_ref=f"HIST-{order.number}", amount_fen=order.total_fen, status=PaymentStatus.SUCCEEDED,
-                paid_at=placed + timedelta(minutes=1) if order.payment_method == PaymentMethod.ONLINE else delivered,
-                created_at=placed,
-            ))
-            if order.late_seconds:  # compensated by the watchdog's rule, as a coupon: the history's
-                db.session.flush()  # ledger has no refunds (its payments are made up, never refunded)
-                watchdog.compensate(order, now=delivered + timedelta(minutes=1), coupon=True)
-            # The delivery record: one plan per warehouse per day, one route per vehicle.
-            plan = plans.get(warehouse.id)
-            if plan is None:
-                start = datetime.combine(day, time(6, 30), LOCAL).astimezone(UTC)
-                plan = Plan(warehouse_id=warehouse.id, status=PlanStatus.SUPERSEDED, trigger=PlanTrigger.SEED,
-                            horizon_start=start, horizon_end=start + timedelta(hours=16), created_at=start)
-                plans[warehouse.id] = plan
-                db.session.add(plan)
-            vehicle = rng.choice(warehouse.vehicles)
-            route = routes.get(vehicle.id)
-            if route is None:
-                route = Route(plan=plan, vehicle_id=vehicle.id, status=RouteStatus.DONE, start_at=plan.horizon_start,
-                              end_at=plan.horizon_end)
-                routes[vehicle.id] = route
+            # the delivery record: the warehouse's plan of the day, one route per trip
+            plan = Plan(warehouse_id=warehouse.id, status=PlanStatus.SUPERSEDED, trigger=PlanTrigger.SEED,
+                        horizon_start=start, horizon_end=start + timedelta(hours=16), created_at=start,
+                        vehicles_used=len({t.vehicle.id for t in trips}))
+            db.session.add(plan)
+            for trip in trips:
+                route = Route(plan=plan, vehicle_id=trip.vehicle.id, status=RouteStatus.DONE,
+                              start_at=trip.planned_start, end_at=trip.back)
                 db.session.add(route)
-            planned = min(delivered - timedelta(minutes=rng.randint(-10, 25)), deadline - timedelta(minutes=5))
-            route.stops.append(Stop(
-                sequence=len(route.stops) + 1, kind=StopKind.DELIVERY, order=order, lat=order.lat, lon=order.lon,
-                deadline_at=deadline, planned_arrival_at=planned, planned_departure_at=planned + timedelta(minutes=4),
-                actual_arrival_at=delivered, actual_departure_at=delivered + timedelta(minutes=4),
-                status=StopStatus.DONE,
-                proof={"kind": "name", "value": order.recipient_name, "at": delivered.isoformat()},
-            ))
-            if order.late_seconds and rng.random() < 0.5:
-                _history_complaint(order, route, vehicle.id, ComplaintCategory.LATE, rng)
-            elif rng.random() < 0.02:
-                _history_complaint(order, route, vehicle.id, rng.choice(
-                    [ComplaintCategory.DAMAGED, ComplaintCategory.QUALITY, ComplaintCategory.MISSING_ITEM]), rng)
-        for plan in plans.values():
-            plan.vehicles_used = len([r for r in routes.values() if r.plan is plan])
+                for visit in trip.visits:
+                    _history_delivery(rng, visit, route, stocks)
+                db.session.flush()
+                db.session.add(PlanEvent(plan=plan, kind="route_started", created_at=trip.started,
+                                         data={"route_id": route.id, "at": trip.started.isoformat()}))
         db.session.flush()
     db.session.commit()  # (the open orders are placed through the checkout, one transaction each)
     _open_orders(rng, people, windows, zone_warehouse, village_zone)
+
+
+def _history_delivery(rng: random.Random, visit: _Visit, route: Route, stocks: list[Stock]) -> None:
+    """A delivered order of the history, paid, compensated when late, its stop on ``route``."""
+    window, placed, delivered = visit.window, visit.placed, visit.arrived
+    deadline = placed + timedelta(hours=window.hours)
+    order = _make_order(rng, visit.number, visit.user, visit.address, visit.zone_id, window, placed,
+                        visit.warehouse, rng.sample(stocks, rng.randint(1, 3)), OrderStatus.DELIVERED)
+    order.delivered_at = delivered
+    order.promised_eta_at = min(visit.planned, deadline)
+    for kind, status, at in (
+        ("placed", OrderStatus.PENDING_PAYMENT, placed),
+        ("confirmed", OrderStatus.CONFIRMED, placed + timedelta(minutes=1)),
+        ("dispatched", OrderStatus.DISPATCHED, visit.trip.started),
+        ("delivered", OrderStatus.DELIVERED, delivered),
+    ):
+        order.events.append(OrderEvent(kind=kind, to_status=status.value, created_at=at))
+    db.session.add(Payment(
+        order=order, provider="sandbox" if order.payment_method == PaymentMethod.ONLINE else "cod",
+        provider_ref=f"HIST-{order.number}", amount_fen=order.total_fen, status=PaymentStatus.SUCCEEDED,
+        paid_at=placed + timedelta(minutes=1) if order.payment_method == PaymentMethod.ONLINE else delivered,
+        created_at=placed,
+    ))
+    if order.late_seconds:  # compensated by the watchdog's rule, as a coupon: the history's
+        db.session.flush()  # ledger has no refunds (its payments are made up, never refunded)
+        watchdog.compensate(order, now=delivered + timedelta(minutes=1), coupon=True)
+    route.stops.append(Stop(
+        sequence=len(route.stops) + 1, kind=StopKind.DELIVERY, order=order, lat=order.lat, lon=order.lon,
+        deadline_at=deadline, planned_arrival_at=visit.planned,
+        planned_departure_at=visit.planned + timedelta(seconds=SERVICE_S),
+        actual_arrival_at=delivered, actual_departure_at=delivered + timedelta(minutes=3),
+        status=StopStatus.DONE, proof={"kind": "name", "value": order.recipient_name, "at": delivered.isoformat()},
+    ))
+    if order.late_seconds and rng.random() < 0.5:
+        _history_complaint(order, route, route.vehicle_id, ComplaintCategory.LATE, rng)
+    elif rng.random() < 0.02:
+        _history_complaint(order, route, route.vehicle_id, rng.choice(
+            [ComplaintCategory.DAMAGED, ComplaintCategory.QUALITY, ComplaintCategory.MISSING_ITEM]), rng)
 
 
 def _make_order(rng: random.Random, number: str, user: User, address: Address, zone_id: int,

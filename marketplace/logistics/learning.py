@@ -16,12 +16,12 @@ one travel model's duration at factor 1, :math:`\hat t` (great-circle × detour 
 speed), gives a sample :math:`r = t_{actual} / \hat t` (legs under 60 s modelled are left out:
 parking dominates them; :math:`r` is capped at 3). A leg belongs to the zone of the place it
 reaches. With the zone's last :math:`n \le 200` samples in 14 days, oldest first, weighted
-:math:`w_i = \lambda^{n-1-i}` (:math:`\lambda = 0.95`, an effective memory of about 20 legs), the
+:math:`w_i = \lambda^{n-1-i}` (:math:`\lambda = 0.97`, an effective memory of about 33 legs), the
 factor is the weighted 0.9-quantile
 
 .. math:: f = \min\{x : \textstyle\sum_{r_i \le x} w_i \ge 0.9 \sum_i w_i\},
 
-clamped to [0.8, 2.0] and rounded to 0.01: nine legs in ten, recent ones counting most, fit in
+capped by the third-largest sample (below), clamped to [0.8, 2.0] and rounded to 0.01: nine legs in ten, recent ones counting most, fit in
 the planned time. Nothing changes with fewer than 8 samples or when :math:`|f - f_{now}| < 0.05`
 (dead band). Because the samples do not depend on the factor the plans used, the estimate is a
 fixed point: once the factor is right, on-time legs keep it; legs faster than planned pull it
@@ -33,6 +33,17 @@ back towards 1.0 as they outweigh the old slow ones.
 weights, minimum of 8 deliveries and a dead band of 60 s; :math:`m_0` is the base margin (the
 seeded or staff-set value, else 0). As the factor learns, planned arrivals move later, errors
 shrink and the margin decays back to :math:`m_0`.
+
+*Why the tail needs three witnesses.* A 0.9-quantile over an effective memory of a few dozen
+samples rests on its top two or three: with :math:`\lambda = 0.95` (the first version) one
+late run among the last few set it (on the demo county's first run, town 300 → 3600 s). Two
+guards, both functions of the record set (so the job stays idempotent, unlike a cap on one
+run's step): the memory is longer (:math:`\lambda = 0.97`), and a quantile is never above what
+at least three samples reach — for the margin, three distinct *runs* (routes): the deliveries of
+one van's run share its late start, so a breakdown counts once however many doors it delays.
+Three late runs in a zone are evidence and move the margin at once; one or two are noise the
+suspension rule (below) and the watchdog already deal with. The legs' factor counts three
+legs (each leg is its own drive).
 
 *Suspended windows.* A class (every class but the longest) is suspended in a zone when at least
 3 of its last 10 deliveries there were late (arrived after the deadline), counting deliveries
@@ -83,7 +94,8 @@ from .models import ChangeSource, LogisticsParameter, ParameterChange, Parameter
 log = logging.getLogger("shanhuo.learning")
 
 QUANTILE = 0.9
-RECENCY = 0.95  # weight of a sample relative to the next newer one
+RECENCY = 0.97  # weight of a sample relative to the next newer one (a memory of about 33)
+MIN_TAIL = 3  # a high quantile never passes the MIN_TAIL-th largest sample
 MAX_SAMPLES = 200
 DELIVERY_WINDOW = timedelta(days=14)
 MIN_SAMPLES = 8
@@ -132,6 +144,22 @@ def weighted_quantile(samples: Sequence[float], q: float = QUANTILE, recency: fl
     return weighted[-1][0]  # pragma: no cover (floating point)
 
 
+def tail_quantile(samples: Sequence[float], q: float = QUANTILE, recency: float = RECENCY,
+                  groups: Sequence[object] | None = None) -> float:
+    """The recency-weighted q-quantile of ``samples`` (oldest first), but never above what at
+    least MIN_TAIL samples reach, from MIN_TAIL distinct ``groups`` when given (samples of one
+    group share one cause, e.g. the deliveries of one van's run share its late start): one or
+    two outliers, however recent, cannot set a high quantile."""
+    estimate = weighted_quantile(samples, q, recency)
+    tops: dict[object, float] = {}
+    for i, x in enumerate(samples):
+        key = groups[i] if groups is not None else i
+        tops[key] = max(x, tops.get(key, x))
+    if len(tops) >= MIN_TAIL:
+        estimate = min(estimate, sorted(tops.values())[-MIN_TAIL])
+    return estimate
+
+
 def clamp(value: float, bounds: tuple[float, float]) -> float:
     return max(bounds[0], min(bounds[1], value))
 
@@ -142,18 +170,21 @@ def factor_estimate(ratios: Sequence[float], current: float) -> float | None:
     ratios = list(ratios)[-MAX_SAMPLES:]
     if len(ratios) < MIN_SAMPLES:
         return None
-    target = round(clamp(weighted_quantile(ratios), FACTOR_BOUNDS), 2)
+    target = round(clamp(tail_quantile(ratios), FACTOR_BOUNDS), 2)
     if abs(target - current) < FACTOR_DEAD_BAND:
         return None
     return target
 
 
-def margin_estimate(errors_s: Sequence[float], base: int, current: int) -> int | None:
-    """The new promise margin (s) from ETA errors (oldest first) over the base margin, or None."""
+def margin_estimate(errors_s: Sequence[float], base: int, current: int,
+                    runs: Sequence[object] | None = None) -> int | None:
+    """The new promise margin (s) from ETA errors (oldest first) over the base margin, or None.
+    ``runs``: the route of each delivery (its tail must come from MIN_TAIL distinct runs)."""
     errors_s = list(errors_s)[-MAX_SAMPLES:]
+    runs = list(runs)[-MAX_SAMPLES:] if runs is not None else None
     if len(errors_s) < MIN_SAMPLES:
         return None
-    raw = base + max(0.0, weighted_quantile(errors_s))
+    raw = base + max(0.0, tail_quantile(errors_s, groups=runs))
     target = int(clamp(MARGIN_STEP * math.ceil(raw / MARGIN_STEP), MARGIN_BOUNDS))
     if abs(target - current) < MARGIN_DEAD_BAND:
         return None
@@ -241,6 +272,7 @@ class Made:
 
     stop_id: int
     vehicle_id: int
+    route_id: int
     zone_id: int | None
     lat: float
     lon: float
@@ -259,7 +291,7 @@ def _made_stops(since: datetime) -> list[Made]:
     from .models import WindowClass
 
     rows = db.session.execute(
-        sa.select(Stop.id, Route.vehicle_id, Stop.kind, Stop.status, Stop.lat, Stop.lon, Stop.actual_arrival_at,
+        sa.select(Stop.id, Route.vehicle_id, Stop.route_id, Stop.kind, Stop.status, Stop.lat, Stop.lon, Stop.actual_arrival_at,
                   Stop.actual_departure_at, Stop.planned_arrival_at, Stop.deadline_at,
                   sa.case((Stop.kind == StopKind.DELIVERY, Order.zone_id), else_=Location.zone_id).label("zone_id"),
                   WindowClass.code)
@@ -269,7 +301,7 @@ def _made_stops(since: datetime) -> list[Made]:
         .where(Stop.status.in_([StopStatus.DONE, StopStatus.FAILED]), Stop.actual_arrival_at.is_not(None),
                Stop.actual_departure_at.is_not(None), Stop.actual_arrival_at >= since)
         .order_by(Stop.actual_arrival_at, Stop.id)).all()
-    return [Made(r.id, r.vehicle_id, r.zone_id, r.lat, r.lon, r.actual_arrival_at, r.actual_departure_at,
+    return [Made(r.id, r.vehicle_id, r.route_id, r.zone_id, r.lat, r.lon, r.actual_arrival_at, r.actual_departure_at,
                  r.planned_arrival_at, r.deadline_at, r.code if r.kind == StopKind.DELIVERY else None,
                  r.kind == StopKind.DELIVERY and r.status == StopStatus.DONE and r.deadline_at is not None)
             for r in rows]
@@ -375,7 +407,7 @@ def learn_from_deliveries(now: datetime) -> list[ParameterChange]:
         made = [s for s in stops if s.zone_id == zone_id and s.delivered and s.arrival >= since][-MAX_SAMPLES:]
         current_margin = int(parameter.value or 0) if parameter is not None else 0
         margin = margin_estimate([(s.arrival - s.planned_arrival).total_seconds() for s in made],
-                                 _base_margin(parameter), current_margin)
+                                 _base_margin(parameter), current_margin, runs=[s.route_id for s in made])
         if margin is not None:
             _set(ParameterScope.ZONE, zone_id, "promise_margin_s", margin, ChangeSource.DELIVERIES,
                  {"stops": [s.stop_id for s in made]},
