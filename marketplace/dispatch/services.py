@@ -191,8 +191,15 @@ def record_stop(stop_id: int, outcome: StopStatus, *, at: datetime | None = None
         data["reason"] = proof["reason"]
     db.session.add(PlanEvent(plan_id=stop.route.plan_id, kind=f"stop_{outcome.value}", actor_user_id=actor_id,
                              data=data))
-    planning.bump_plan_version(stop.route.plan.warehouse_id)
+    warehouse_id = stop.route.plan.warehouse_id
+    planning.bump_plan_version(warehouse_id)
     db.session.commit()
+    if outcome == StopStatus.FAILED and stop.kind == StopKind.DELIVERY and order is not None \
+            and order.status in planning.PLANNED_STATUSES:
+        # the order is re-attempted: back into the plan at once, not at the next scheduled re-plan
+        stop_id = stop.id
+        planning.request_replan(warehouse_id, reason="failed-delivery")
+        stop = db.session.get(Stop, stop_id)
     return stop
 
 

@@ -34,7 +34,7 @@ from delivery import promise as dpromise
 from delivery.errors import ProblemError
 
 from ..columns import utcnow
-from ..dispatch.models import PlanTrigger, Route, RouteStatus, Stop, StopKind
+from ..dispatch.models import PlanTrigger, Route, RouteStatus, Stop, StopKind, StopStatus
 from ..extensions import db
 from ..geo.models import Address, Village
 from ..inventory.models import Location, LocationKind
@@ -151,9 +151,25 @@ def _state(warehouse_id: int, version_read: Versions | None = None, placing: int
     index = dpromise.PromiseIndex.from_routes(ctx.problem, ctx.routes)
     routed = {visit.order_id for route in index.plan.routes for visit in route.stops}
     unrouted = frozenset(o.id for o in ctx.problem.orders if not o.optional and o.id not in routed)
+    if unrouted:
+        unrouted -= _failed_deliveries(ctx, unrouted)
     state = _State(version, ctx.plan_id or plan_id, ctx, index, unrouted)
     _cache[warehouse_id] = state
     return state
+
+
+def _failed_deliveries(ctx: services.ProblemContext, keys: frozenset[str]) -> frozenset[str]:
+    """Of these open orders off the routes, those whose delivery was attempted and failed (the
+    consumer not at home…). They do not hold the warehouse's sales as a lost order does: the
+    van tried, the order waits for its re-attempt, which dispatch.services.record_stop asks of a
+    re-plan at once, and a re-plan is monotonic — it never trades a kept promise for it, so
+    refusing new orders meanwhile would not help it; its promise is the watchdog's as before."""
+    ids = {ctx.orders[k]: k for k in keys if k in ctx.orders}
+    if not ids:
+        return frozenset()
+    failed = db.session.scalars(sa.select(Stop.order_id).where(
+        Stop.order_id.in_(list(ids)), Stop.kind == StopKind.DELIVERY, Stop.status == StopStatus.FAILED).distinct())
+    return frozenset(ids[order_id] for order_id in failed)
 
 
 def _raced(warehouse_id: int, version: int, reset: int) -> bool:

@@ -725,6 +725,31 @@ def plan_warehouse(warehouse_id: int, *, seconds: float = 5.0, trigger: PlanTrig
     return plan
 
 
+#: the solve of the re-plan asked for after a failed delivery (the scheduler's next cycle refines it)
+REATTEMPT_SOLVE_SECONDS = 1.0
+
+
+def request_replan(warehouse_id: int, *, reason: str, now: datetime | None = None) -> int | None:
+    """Re-plan one warehouse now, outside the schedule (a failed delivery waits for its
+    re-attempt): on the planning queue when there is one (a task of a cycle of its own, not
+    waited for), else in this process with a short solve. Never raises: the scheduled re-plan
+    follows within REPLAN_MINUTES anyway. The new plan's id, when planned here and stored."""
+    try:
+        if current_app.config.get("PLANNING_QUEUE") == "celery":
+            from .. import tasks
+
+            tasks.init_app(current_app._get_current_object())  # type: ignore[attr-defined]
+            tasks.send_cycle([warehouse_id], seconds=REATTEMPT_SOLVE_SECONDS, cycle=tasks.new_cycle(reason))
+            return None
+        plan = plan_warehouse(warehouse_id, seconds=REATTEMPT_SOLVE_SECONDS, trigger=PlanTrigger.SCHEDULE, now=now)
+        return plan.id if plan is not None else None
+    except Exception:
+        log.exception("re-plan on request failed; the scheduled one follows",
+                      extra={"warehouse_id": warehouse_id, "reason": reason})
+        db.session.rollback()
+        return None
+
+
 def replan_all(seconds: float = 5.0, cycle: str | None = None) -> list[int | None]:
     """The scheduled job: re-plan every active warehouse (rolling horizon), one after another in
     this process; with ``PLANNING_QUEUE = "celery"`` as one queue task per warehouse, planned by
