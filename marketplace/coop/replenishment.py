@@ -50,8 +50,9 @@ LOOKBACK_DAYS = 14
 COVER_DAYS = 3  # a warehouse should hold this many days of its recent demand
 MAX_MOVE = 9999
 #: what a move is worth to the planner (its objective counts value_fen / 10 against metres
-#: driven): enough that any van with the time makes the detour; promises are never traded for it
-VALUE_FLOOR_FEN = 5_000_000
+#: driven): enough that a van with the time makes the detour, or one more van goes; promises
+#: (hard constraints) are never traded for it
+VALUE_FLOOR_FEN = 50_000_000
 OPEN = (ReplenishmentStatus.REQUESTED, ReplenishmentStatus.PLANNED, ReplenishmentStatus.IN_TRANSIT)
 CANCELLABLE = (ReplenishmentStatus.REQUESTED, ReplenishmentStatus.PLANNED)
 
