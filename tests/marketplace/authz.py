@@ -229,6 +229,7 @@ FILLERS: dict[str, Callable[[World], object]] = {
     "product_photo_id": lambda w: listing_filler(w, "product_photo_id"),
     "revision_id": lambda w: listing_filler(w, "revision_id"),
     "term_id": lambda w: listing_filler(w, "term_id"),
+    "certificate_id": lambda w: listing_filler(w, "certificate_id"),  # the product's certificate scan
     # storefront photos (brief S): the file of that photo of the shop product (on sale: public)
     "file_id": lambda w: photo_file_filler(w),
 }
@@ -312,6 +313,56 @@ def dispatch_filler(world: World, name: str) -> object:
                 db.session.commit()
                 alert_id = alert.id
             return alert_id
+        finally:
+            db.session.remove()
+
+
+def listing_filler(world: World, name: str) -> object:
+    """A photo and the certificate scan of the product (cooperative A's: <product_id>), a pending
+    revision of cooperative A's unlisted product, a prohibited term: read at each attempt, made
+    when missing."""
+    from marketplace import uploads
+    from marketplace.catalog.models import (
+        ListingRevision,
+        Product,
+        ProductPhoto,
+        ProhibitedTerm,
+        RevisionStatus,
+    )
+    from tests.marketplace.images import png_bytes
+
+    with world.app.app_context():
+        try:
+            if name == "product_photo_id":
+                photo = db.session.scalar(sa.select(ProductPhoto).where(ProductPhoto.product_id == world.shop.product_id)
+                                          .order_by(ProductPhoto.position, ProductPhoto.id).limit(1))
+                if photo is None:
+                    file_id = uploads.store(world.shop.product_id, png_bytes(), "product")
+                    photo = ProductPhoto(product_id=world.shop.product_id, file_id=file_id, position=0)
+                    db.session.add(photo)
+                    db.session.commit()
+                return photo.id
+            if name == "revision_id":
+                draft = db.session.scalar(sa.select(Product).where(Product.sku == DRAFT_SKU))
+                revision = db.session.scalar(sa.select(ListingRevision).where(ListingRevision.product_id == draft.id)
+                                             .order_by(ListingRevision.id.desc()).limit(1))
+                if revision is None or revision.status != RevisionStatus.PENDING:
+                    revision = ListingRevision(product_id=draft.id, is_new=True, changes={"name_zh": draft.name_zh})
+                    db.session.add(revision)
+                    db.session.commit()
+                return revision.id
+            if name == "certificate_id":
+                product = db.session.get(Product, world.shop.product_id)
+                if not product.certificate_file:
+                    product.certificate_file = uploads.store(product.id, png_bytes(), "certificate")
+                    db.session.commit()
+                return product.certificate_file
+            term = db.session.scalar(sa.select(ProhibitedTerm).where(ProhibitedTerm.term == f"{TAG}term"))
+            if term is None:
+                term = ProhibitedTerm(term=f"{TAG}term")
+                db.session.add(term)
+                db.session.commit()
+            return term.id
         finally:
             db.session.remove()
 

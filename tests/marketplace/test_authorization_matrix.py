@@ -214,7 +214,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("/coop/listings/<product_id>/certificates/<certificate_id>", "GET"): COOP_A_OWN,
     ("/admin/listings", "GET"): page(Role.OPERATOR, sees_others=True),
     ("/admin/listings/<revision_id>", "GET"): page(Role.OPERATOR, sees_others=True),
-    ("/admin/listings/<revision_id>/decide", "POST"): page(Role.OPERATOR),
+    ("/admin/listings/<revision_id>/decide", "POST"): page(Role.OPERATOR, sees_others=True),  # a refusal shows the page
     ("/admin/products/<product_id>/photos/<product_photo_id>", "GET"): page(Role.OPERATOR),
     ("/admin/products/<product_id>/certificates/<certificate_id>", "GET"): page(Role.OPERATOR),
     ("/admin/terms", "GET"): page(Role.OPERATOR),
