@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -156,9 +156,9 @@ def ledger():
 def ledger_csv():
     coop = cooperative_of(current_user)
     filters = _filters()
-    rows = service.ledger_csv(coop.id, filters, _reason_names())
-    first = next(rows)  # the filters are checked (404, 422) before the response starts
-    body = stream_with_context(line for part in ([first], rows) for line in part)
+    # written whole (a cooperative's ledger is thousands of rows, not millions): the filters are
+    # checked (404, 422) and the session used up before the response starts
+    body = "".join(service.ledger_csv(coop.id, filters, _reason_names()))
     name = f"stock-ledger-{coop.code}-{service.local_today():%Y%m%d}.csv"
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
