@@ -102,7 +102,7 @@ def test_accepted_move_is_planned_carried_and_received(app, farm_shop, make_user
     head = head_of(make_user, farm_shop.coop_id)
     login(client, head.mobile)
     html = client.get("/coop/replenishment").get_data(as_text=True)
-    assert "quotes could not offer" in html or "个报价无法提供" in html
+    assert "quotes could not offer" in html or "次报价无法提供" in html
     with app.app_context():
         coop = db.session.get(Cooperative, farm_shop.coop_id)
         page = milk_runs.page(coop)
