@@ -93,7 +93,7 @@ def test_list_shows_pending_first_and_filters_and_searches(app, operator, client
     assert len(codes) == 12
     pending = client.get("/admin/cooperatives?status=pending").get_data(as_text=True)
     assert pending.count('data-code="') == 1
-    found = client.get("/admin/cooperatives?q=93331123MA28E4G71P").get_data(as_text=True)
+    found = client.get("/admin/cooperatives?q=93331123MA28E4G71C").get_data(as_text=True)
     assert found.count('data-code="') == 1 and 'data-code="C01"' in found
     assert client.get("/admin/cooperatives?q=%25%25").status_code == 200
     assert client.get("/admin/cooperatives?page=99&status=bogus").status_code == 200
@@ -302,7 +302,7 @@ def test_register_a_cooperative_with_its_site_and_head_account(app, operator, cl
 
 @pytest.mark.parametrize("overrides, fragment", [
     ({"licence_no": VALID[:17] + ("0" if VALID[17] != "0" else "1")}, "check digit"),
-    ({"licence_no": "93331123MA28E4G71P"}, "check digit"),  # the seed's (bad check digit) C01
+    ({"licence_no": "93331123MA28E4G71P"}, "check digit"),  # C01's code with a wrong last character
     ({"code": "C01"}, "already has the code"),
     ({"code": "1bad"}, "capital letters"),
     ({"head_mobile": "12345"}, "11-digit"),
