@@ -731,6 +731,7 @@ register_job("backup", f"{__name__}:backup_database", trigger="cron", hour=3, mi
 register_job("job_runs_prune", f"{__name__}:prune_job_runs", trigger="cron", hour=3, minute=30,
              timezone=LOCAL_TIMEZONE, misfire_grace_time=6 * 3600)
 register_job("learn_parameters", "marketplace.logistics.learning:run", minutes=15)  # the feedback loop
+register_job("complaint_sla", "marketplace.complaints.services:escalate", minutes=5)  # SLA alerts, escalation
 
 
 # --- the operators' page -------------------------------------------------------------------------

@@ -232,7 +232,50 @@ FILLERS: dict[str, Callable[[World], object]] = {
     "certificate_id": lambda w: listing_filler(w, "certificate_id"),  # the product's certificate scan
     # storefront photos (brief S): the file of that photo of the shop product (on sale: public)
     "file_id": lambda w: photo_file_filler(w),
+    # complaints (brief I): a complaint of consumer A about their order (linked to a delivered
+    # stop of the demo history, given a proof photo), and a photo of that complaint
+    "complaint_number": lambda w: complaint_filler(w, "complaint_number"),
+    "complaint_photo_id": lambda w: complaint_filler(w, "complaint_photo_id"),
 }
+
+
+def complaint_filler(world: World, name: str) -> str:
+    """Consumer A's complaint about their order, with a photo, linked to a delivered stop of the
+    demo history given a proof photo (made once per world; the files are written again under the
+    same ids when another filler has pointed UPLOAD_DIR at a new folder)."""
+    from marketplace import uploads
+    from marketplace.complaints.models import Complaint, ComplaintCategory
+    from marketplace.dispatch.models import Stop, StopKind, StopStatus
+    from marketplace.orders.models import Order
+    from tests.marketplace.images import png_bytes
+
+    app = world.app
+    made = world.__dict__.setdefault("complaint_objects", {})
+    with app.app_context():
+        try:
+            if not made:
+                order = db.session.scalar(sa.select(Order).where(Order.number == world.order_number))
+                stop = db.session.scalar(sa.select(Stop).where(
+                    Stop.kind == StopKind.DELIVERY, Stop.status == StopStatus.DONE,
+                    Stop.order_id.not_in(sa.select(Order.id).where(Order.user_id == order.user_id)))
+                    .order_by(Stop.id).limit(1))
+                complaint = Complaint(number="CPAUTHZ000001", order_id=order.id, user_id=order.user_id,
+                                      category=ComplaintCategory.DAMAGED, description="authz", stop_id=stop.id,
+                                      route_id=stop.route_id, idempotency_key="authz-complaint")
+                db.session.add(complaint)
+                db.session.flush()
+                complaint.photos = [f"{complaint.id}-{'c' * 32}"]
+                stop.proof = {**(stop.proof or {}), "kind": "photo", "photo": f"{stop.id}-{'d' * 32}"}
+                db.session.commit()
+                made.update(complaint_number=complaint.number, complaint_photo_id=complaint.photos[0],
+                            proof=stop.proof["photo"])
+            for photo_id, kind in ((made["complaint_photo_id"], "complaint"), (made["proof"], "proof")):
+                if not uploads.path_of(photo_id, kind).is_file():
+                    owner, key = photo_id.split("-")
+                    uploads.store(int(owner), png_bytes(), kind, key=key)
+        finally:
+            db.session.remove()
+    return made[name]
 
 
 def photo_file_filler(world: World) -> str:

@@ -141,7 +141,26 @@ RULES: dict[tuple[str, str], Rule] = {
     ("/dispatch/<warehouse>/unpin", "POST"): page(Role.DISPATCHER, Role.OPERATOR),
     ("/dispatch/<warehouse>/move", "POST"): page(Role.DISPATCHER, Role.OPERATOR),
     ("/dispatch/<warehouse>/breakdown", "POST"): page(Role.DISPATCHER, Role.OPERATOR),
-    ("/complaints/", "GET"): page(Role.COMPLAINT_STAFF, Role.OPERATOR),
+    ("/complaints/", "GET"): page(Role.COMPLAINT_STAFF, Role.OPERATOR, sees_others=True),
+    # complaints (brief I): the console and phone intake (staff see the customers' details);
+    # the consumer's complaint form and photos on their own order's page
+    ("/complaints/new", "GET"): page(Role.COMPLAINT_STAFF, Role.OPERATOR, sees_others=True),
+    ("/complaints/new", "POST"): page(Role.COMPLAINT_STAFF, Role.OPERATOR, sees_others=True),
+    ("/complaints/<complaint_number>", "GET"): page(Role.COMPLAINT_STAFF, Role.OPERATOR, sees_others=True),
+    ("/complaints/<complaint_number>/status", "POST"): page(Role.COMPLAINT_STAFF, Role.OPERATOR),
+    ("/complaints/<complaint_number>/reply", "POST"): page(Role.COMPLAINT_STAFF, Role.OPERATOR),
+    ("/complaints/<complaint_number>/note", "POST"): page(Role.COMPLAINT_STAFF, Role.OPERATOR),
+    ("/complaints/<complaint_number>/macro", "POST"): page(Role.COMPLAINT_STAFF, Role.OPERATOR),
+    ("/complaints/<complaint_number>/assign", "POST"): page(Role.COMPLAINT_STAFF, Role.OPERATOR),
+    ("/complaints/<complaint_number>/refund", "POST"): page(Role.COMPLAINT_STAFF, Role.OPERATOR),
+    ("/complaints/<complaint_number>/coupon", "POST"): page(Role.COMPLAINT_STAFF, Role.OPERATOR),
+    ("/complaints/<complaint_number>/reship", "POST"): page(Role.COMPLAINT_STAFF, Role.OPERATOR),
+    ("/complaints/<complaint_number>/photos/<complaint_photo_id>", "GET"): page(Role.COMPLAINT_STAFF, Role.OPERATOR),
+    ("/complaints/<complaint_number>/proof", "GET"): page(Role.COMPLAINT_STAFF, Role.OPERATOR),
+    ("/orders/<number>/complaint", "GET"): page(CONSUMER, owner_only=True),
+    ("/orders/<number>/complaint", "POST"): page(CONSUMER, owner_only=True),
+    ("/orders/<number>/complaints/<complaint_number>/photos/<complaint_photo_id>", "GET"): page(CONSUMER,
+                                                                                                owner_only=True),
     ("/admin/", "GET"): page(Role.OPERATOR),
     ("/admin/jobs", "GET"): page(Role.OPERATOR),  # the scheduler's run log
     ("/admin/jobs/<job_id>/run", "POST"): page(Role.OPERATOR),  # "run now"
