@@ -32,6 +32,7 @@ def test_the_seed_holds_the_starting_list(app, seeded):
     ("description_zh", "本品可降血压", "降血压"),
     ("name_en", "PANGOLIN scale tea", "pangolin"),
     ("description_en", "It Cures colds", "cure"),
+    ("description_en", "A sure cure.", "cure"),
     ("description_en", "Wild Animal jerky", "wild animal"),
 ])
 def test_a_term_is_found_in_any_case_and_named_with_its_field(app, head, field, text, term):
@@ -40,7 +41,8 @@ def test_a_term_is_found_in_any_case_and_named_with_its_field(app, head, field, 
     assert [(h["term"], h["field"]) for h in holds] == [(term, field)]
 
 
-@pytest.mark.parametrize("text", ["A secure bag", "Procured from the village", "治理山林的合作社"])
+@pytest.mark.parametrize("text", ["A secure bag", "Procured from the village", "Sun-cured slices", "治理山林的合作社",
+                                  "Ivory-white leaves"])
 def test_a_term_inside_another_word_is_no_match(app, head, text):
     with app.app_context():
         assert rules.term_holds(listing_values(head, description_en=text, description_zh="")) == []
@@ -56,10 +58,12 @@ def test_a_price_far_outside_the_category_is_held(app, head):
     median = head.median_fen
     with app.app_context():
         assert rules.price_holds(head.category_id, median, None) == []
-        assert rules.price_holds(head.category_id, median * 4, None) == []
-        assert rules.price_holds(head.category_id, median // 4, None) == []
-        [high] = rules.price_holds(head.category_id, median * 4 + 100, None)
-        [low] = rules.price_holds(head.category_id, median // 4 - 1, None)
+        factor = rules.PRICE_FACTOR
+        assert factor == 5
+        assert rules.price_holds(head.category_id, median * factor, None) == []
+        assert rules.price_holds(head.category_id, median // factor, None) == []
+        [high] = rules.price_holds(head.category_id, median * 10, None)  # a decimal point slipped
+        [low] = rules.price_holds(head.category_id, median // 10, None)
     assert high["rule"] == low["rule"] == "price" and high["median_fen"] == median and high["peers"] >= 3
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert "far outside its category's range" in rules.describe(high)

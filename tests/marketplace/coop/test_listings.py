@@ -19,7 +19,7 @@ from marketplace.catalog.models import (
 )
 from marketplace.coop import listings
 from marketplace.coop.listing_forms import yuan_to_fen
-from marketplace.errors import NotFound
+from marketplace.errors import NotFound, ValidationFailed
 from marketplace.extensions import db
 from tests.marketplace.coop.listing_helpers import (
     form_data,
@@ -285,8 +285,9 @@ def test_photos_are_added_reordered_and_removed(app, head, upload_dir):
 def test_at_most_eight_photos(app, head, upload_dir):
     with app.app_context():
         listings.add_photos(head.coop_id, head.user_id, head.product_id, [photo()] * 8)
-        with pytest.raises(Exception, match="At most 8 photos"):
+        with pytest.raises(ValidationFailed) as refused:
             listings.add_photos(head.coop_id, head.user_id, head.product_id, [photo()])
+        assert refused.value.field == "photos" and "8" in refused.value.message
     assert len(stored_files(upload_dir)) == 8
 
 
