@@ -377,6 +377,10 @@ def _run_day(rng: random.Random, day: date, visits: list[_Visit], factors: dict[
             # the van takes the most urgent orders, then visits them nearest first by the plan
             due.sort(key=lambda v: v.placed + timedelta(hours=v.window.hours))
             load, due = due[:TRIP_STOPS], due[TRIP_STOPS:]
+            late = next((v for v in load if v.forced_late), None)
+            if late is not None:  # (the demo consumer's late order: its van breaks down with it alone)
+                due = [v for v in load if v is not late] + due
+                load = [late]
             for v in load:
                 waiting.remove(v)
             trip = _Trip(van, wave, wave)

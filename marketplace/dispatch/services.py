@@ -149,8 +149,9 @@ def record_stop(stop_id: int, outcome: StopStatus, *, at: datetime | None = None
     """A stop made (``DONE``) or not (``FAILED``): actual times stored (the delivery record the
     feedback loop learns from; an arrival recorded before a re-plan counts), the proof kept
     (recipient name, photo id, position, time, or a failure's reason and note); a delivery done
-    delivers its order (and a cash-on-delivery order's cash is collected). Idempotent: a stop
-    already made keeps its first outcome."""
+    delivers its order (and a cash-on-delivery order's cash is collected); a delivery failed
+    leaves its order open and asks a re-plan of the warehouse at once, which puts the order back
+    on a route (its re-attempt). Idempotent: a stop already made keeps its first outcome."""
     from ..inventory import services as inventory
     from ..orders import services as orders
     from ..orders.models import PaymentMethod

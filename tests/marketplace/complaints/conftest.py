@@ -26,12 +26,13 @@ class Delivered:
     line_ids: list[int]
 
 
-def delivered_order(app, skip: int = 0) -> Delivered:
+def delivered_order(app, not_of_user: int | None = None) -> Delivered:
     with app.app_context():
         stop = db.session.scalars(
             sa.select(Stop).join(Order, Order.id == Stop.order_id)
-            .where(Stop.kind == "delivery", Stop.status == "done", Order.status == "delivered")
-            .order_by(Stop.id).offset(skip).limit(1)).one()
+            .where(Stop.kind == "delivery", Stop.status == "done", Order.status == "delivered",
+                   Order.user_id != (not_of_user or 0))
+            .order_by(Stop.id).limit(1)).one()
         order = stop.order
         found = Delivered(order.number, order.id, order.user_id, order.user.mobile, stop.id, stop.route_id,
                           stop.route.vehicle_id, [line.id for line in order.lines])

@@ -19,7 +19,7 @@ from tests.marketplace.complaints.conftest import consumer_login, english
 
 
 def file(app, delivered, category="damaged", text="Jar broken on arrival.", key="k" * 12) -> str:
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         c = services.file_complaint(delivered.user_id, delivered.number,
                                     services.Intake(category, text, [], [], key))
         number = c.number
@@ -114,7 +114,7 @@ def test_macro_is_a_reply_and_a_state_in_one_step_and_assignment(app, delivered,
         reply = [e for e in c.events if e.kind == "reply"][0]
         assert "photo" in reply.body and c.first_responded_at == reply.created_at
     assert number in client.get("/complaints/?assignee=me").get_data(as_text=True)
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         assert len(services.MACROS) >= 3
         with pytest.raises(Conflict):  # a macro's state must be a valid move: closed → resolved is not
             services.change_status(number, "resolved", staff.id)

@@ -68,7 +68,8 @@ def test_a_double_tap_files_one_complaint(app, delivered, client):
 
 
 def test_another_consumers_order_is_not_found(app, seeded, client):
-    mine, theirs = delivered_order(app), delivered_order(app, skip=50)
+    mine = delivered_order(app)
+    theirs = delivered_order(app, not_of_user=mine.user_id)
     assert mine.user_id != theirs.user_id
     consumer_login(client, mine.mobile)
     assert client.get(f"/orders/{theirs.number}/complaint").status_code == 404
