@@ -22,7 +22,7 @@ from marketplace.dispatch.models import (
 from marketplace.driver import services
 from marketplace.errors import NotFound
 from marketplace.extensions import db
-from marketplace.models import Order, OrderStatus, PaymentMethod, Role
+from marketplace.models import Order, OrderStatus, PaymentMethod, Role, Stock
 from marketplace.planning import services as planning
 from tests.marketplace.images import png_bytes
 
@@ -65,8 +65,17 @@ def test_a_replenishment_stop_shows_what_moves_and_is_made_without_a_name(app, d
     farm = db.session.scalar(sa.select(Location).where(Location.kind == LocationKind.COOPERATIVE).order_by(Location.id))
     product = db.session.scalar(sa.select(Product).where(Product.cooperative_id == farm.cooperative_id)
                                 .order_by(Product.id))
+    from marketplace.dispatch.models import ReplenishmentStatus
+    from marketplace.inventory import services as inventory
+
     move = Replenishment(product_id=product.id, from_location_id=farm.id,
                          to_location_id=route.vehicle.warehouse.location_id, quantity=12)
+    # an accepted move holds its units at the cooperative (coop.replenishment.accept)
+    stock = inventory.ensure_stock(product.id, farm.id)
+    inventory.receive(stock.id, 12, reason="receipt")
+    inventory.reserve(stock.id, 12)
+    db.session.flush()
+    on_hand = db.session.scalar(sa.select(Stock.on_hand).where(Stock.id == stock.id))
     last = route.stops[-1]
     stop = Stop(route_id=route.id, sequence=last.sequence + 1, kind=StopKind.REPLENISH_PICKUP,
                 location_id=farm.id, lat=farm.lat, lon=farm.lon, planned_arrival_at=last.planned_departure_at,
@@ -82,6 +91,9 @@ def test_a_replenishment_stop_shows_what_moves_and_is_made_without_a_name(app, d
     assert (card.place, card.contact_mobile) == (farm.name_zh, farm.cooperative.head_mobile)
     made = services.deliver(day.user_id, stop.id)
     assert made.new and made.stop.status == StopStatus.DONE and made.stop.proof["name"] is None
+    db.session.expire_all()  # loaded: the units left the cooperative and are on the van
+    assert db.session.get(Replenishment, move.id).status == ReplenishmentStatus.IN_TRANSIT
+    assert db.session.scalar(sa.select(Stock.on_hand).where(Stock.id == stock.id)) == on_hand - 12
 
 
 def test_a_driver_without_a_van_has_no_route(app, seeded, make_user, ctx):
