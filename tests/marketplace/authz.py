@@ -294,6 +294,7 @@ def photo_file_filler(world: World) -> str:
                 photo = ProductPhoto(product_id=world.shop.product_id, file_id=file_id, position=0)
                 db.session.add(photo)
                 db.session.commit()
+            _restore_upload(photo.file_id, "product")  # made by listing_filler before UPLOAD_DIR moved
             return photo.file_id
         finally:
             db.session.remove()
@@ -360,6 +361,29 @@ def dispatch_filler(world: World, name: str) -> object:
             db.session.remove()
 
 
+def _own_upload_dir(world: World) -> None:
+    """Uploads made for the matrix go to a folder of their own, never the instance folder."""
+    import tempfile
+    from pathlib import Path
+
+    from marketplace.config import INSTANCE_DIR
+
+    if Path(world.app.config["UPLOAD_DIR"]).resolve().is_relative_to(INSTANCE_DIR.resolve()):
+        world.app.config["UPLOAD_DIR"] = tempfile.mkdtemp(prefix="authz-uploads-")
+
+
+def _restore_upload(file_id: str, kind: str) -> None:
+    """A picture stored before driver_objects moved UPLOAD_DIR is written again where the app now
+    looks, under the same id (its row stays as it is)."""
+    from marketplace import uploads
+    from tests.marketplace.images import png_bytes
+
+    path = uploads.path_of(file_id, kind)
+    if path is not None and not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(uploads.web_jpeg(png_bytes()))
+
+
 def listing_filler(world: World, name: str) -> object:
     """A photo and the certificate scan of the product (cooperative A's: <product_id>), a pending
     revision of cooperative A's unlisted product, a prohibited term: read at each attempt, made
@@ -374,11 +398,15 @@ def listing_filler(world: World, name: str) -> object:
     )
     from tests.marketplace.images import png_bytes
 
+    if name in ("product_photo_id", "certificate_id"):
+        _own_upload_dir(world)
     with world.app.app_context():
         try:
             if name == "product_photo_id":
                 photo = db.session.scalar(sa.select(ProductPhoto).where(ProductPhoto.product_id == world.shop.product_id)
                                           .order_by(ProductPhoto.position, ProductPhoto.id).limit(1))
+                if photo is not None:
+                    _restore_upload(photo.file_id, "product")
                 if photo is None:
                     file_id = uploads.store(world.shop.product_id, png_bytes(), "product")
                     photo = ProductPhoto(product_id=world.shop.product_id, file_id=file_id, position=0)
@@ -396,7 +424,9 @@ def listing_filler(world: World, name: str) -> object:
                 return revision.id
             if name == "certificate_id":
                 product = db.session.get(Product, world.shop.product_id)
-                if not product.certificate_file:
+                if product.certificate_file:
+                    _restore_upload(product.certificate_file, "certificate")
+                else:
                     product.certificate_file = uploads.store(product.id, png_bytes(), "certificate")
                     db.session.commit()
                 return product.certificate_file

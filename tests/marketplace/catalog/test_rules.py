@@ -13,6 +13,14 @@ from marketplace.extensions import db
 from tests.marketplace.coop.listing_helpers import listing_values, make_head
 
 
+@pytest.fixture(autouse=True)
+def upload_dir(app, tmp_path):
+    before = app.config["UPLOAD_DIR"]
+    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
+    yield tmp_path / "uploads"
+    app.config["UPLOAD_DIR"] = before
+
+
 @pytest.fixture
 def head(app, seeded, make_user):
     return make_head(app, make_user)
