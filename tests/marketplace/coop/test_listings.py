@@ -332,3 +332,18 @@ def test_withdrawing_a_new_listing_takes_it_back_to_draft(app, head):
         # submitting it again puts it back in the queue
         again = listings.update_listing(head.coop_id, head.user_id, product.id, listing_values(head, name_en="Shoots"))
         assert again.revision.is_new and db.session.get(Product, product.id).status == ProductStatus.PENDING
+
+
+def test_a_request_beyond_the_size_limit_is_told_on_the_form(app, head, upload_dir):
+    client = signed_in(app, head.mobile)
+    edit = f"/coop/listings/{head.product_id}/edit"
+    before = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = 50_000
+    try:
+        response = post_form(client, f"/coop/listings/{head.product_id}/photos",
+                             {"photos": [(noise_png((200, 200)), "big.png")]}, page=edit)
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = before
+    assert response.status_code == 302 and response.headers["Location"].endswith(edit)
+    assert "larger than" in client.get(edit).get_data(as_text=True)
+    assert stored_files(upload_dir) == []
