@@ -25,12 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .. import uploads
+from .. import pagecache, uploads
 from ..catalog import rules, search
 from ..catalog.models import (
     Category,
@@ -466,12 +465,9 @@ def _photos_changed(product: Product) -> None:
 
 
 def storefront_changed() -> None:
-    """The storefront's anonymous page cache (marketplace/pagecache.py) of this process forgets
-    its pages, so that a changed listing is not served in its old version (other processes'
-    caches expire within PAGE_CACHE_SECONDS)."""
-    cache = current_app.extensions.get("page_cache")
-    if cache is not None:
-        cache.clear()
+    """No process serves a stored storefront page (marketplace/pagecache.py) from before a
+    changed listing."""
+    pagecache.invalidate()
 
 
 # --- the operator's review -----------------------------------------------------------------------
