@@ -101,7 +101,7 @@ def listing_new():
 @bp.route("/listings/<int:product_id>/edit", methods=["GET", "POST"])
 def listing_edit(product_id: int):
     coop_id = _coop_id()
-    product = listings.own_product(coop_id, product_id)
+    product = services.own_product(coop_id, product_id)
     form = ListingForm()
     form.set_categories(listings.categories())
     status = 200
@@ -139,7 +139,7 @@ def listing_withdraw(product_id: int):
 @bp.post("/listings/<int:product_id>/photos")
 def listing_photos_add(product_id: int):
     coop_id = _coop_id()
-    listings.own_product(coop_id, product_id)
+    services.own_product(coop_id, product_id)
     form = PhotosForm()
     if form.validate_on_submit():
         try:
@@ -175,13 +175,13 @@ def listing_photo_move(product_id: int, product_photo_id: int):
 
 @bp.get("/listings/<int:product_id>/photos/<int:product_photo_id>")
 def listing_photo(product_id: int, product_photo_id: int):
-    product = listings.own_product(_coop_id(), product_id)
+    product = services.own_product(_coop_id(), product_id)
     return _send(listings.photo_path(product, product_photo_id))
 
 
 @bp.get("/listings/<int:product_id>/certificates/<certificate_id>")
 def listing_certificate(product_id: int, certificate_id: str):
-    product = listings.own_product(_coop_id(), product_id)
+    product = services.own_product(_coop_id(), product_id)
     return _send(listings.certificate_path(product, certificate_id))
 
 

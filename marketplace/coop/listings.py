@@ -44,6 +44,7 @@ from ..columns import utcnow
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from .models import Cooperative
+from .services import own_product
 
 #: the fields a head edits (the product row's columns)
 FIELDS = ("category_id", "name_zh", "name_en", "description_zh", "description_en", "unit_zh", "unit_en",
@@ -93,14 +94,6 @@ class ListingRow:
 
 
 # --- reading -------------------------------------------------------------------------------------
-
-
-def own_product(cooperative_id: int, product_id: int) -> Product:
-    """The cooperative's product; 404 for anyone else's (as for one that does not exist)."""
-    product = db.session.get(Product, product_id)
-    if product is None or product.cooperative_id != cooperative_id:
-        raise NotFound()
-    return product
 
 
 def pending_revision(product_id: int) -> ListingRevision | None:

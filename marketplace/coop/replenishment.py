@@ -45,6 +45,7 @@ from ..logistics.models import Vehicle, Warehouse
 from ..orders.models import Order, OrderLine, OrderStatus
 from ..planning.models import WindowMiss
 from .models import Cooperative, CooperativeStatus
+from .services import own_product
 
 LOOKBACK_DAYS = 14
 COVER_DAYS = 3  # a warehouse should hold this many days of its recent demand
@@ -311,13 +312,6 @@ def moves_of(cooperative_id: int, since: datetime) -> list[MoveRow]:
 # --- accept and cancel ------------------------------------------------------------------------------
 
 
-def _own_product(cooperative_id: int, product_id: int) -> Product:
-    product = db.session.get(Product, product_id)
-    if product is None or product.cooperative_id != cooperative_id:
-        raise NotFound()
-    return product
-
-
 def accept(cooperative_id: int, user_id: int, product_id: int, warehouse_id: int, quantity: int,
            now: datetime | None = None) -> Replenishment:
     """A move of ``quantity`` units of the cooperative's product from its site to an active
@@ -329,7 +323,7 @@ def accept(cooperative_id: int, user_id: int, product_id: int, warehouse_id: int
         raise NotFound()
     if cooperative.status == CooperativeStatus.SUSPENDED:
         raise CooperativeSuspended()
-    product = _own_product(cooperative_id, product_id)
+    product = own_product(cooperative_id, product_id)
     warehouse = db.session.get(Warehouse, warehouse_id)
     if warehouse is None or not warehouse.active:
         raise NotFound()

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from ..auth.models import User
 from ..catalog.models import Product
-from ..errors import NotAllowed
+from ..errors import NotAllowed, NotFound
 from ..extensions import db
 from ..orders.models import Order, OrderLine, OrderStatus
 from .models import Cooperative
@@ -20,6 +20,15 @@ def cooperative_of(user: User) -> Cooperative:
     if user.cooperative_id is None:
         raise NotAllowed()
     return db.session.get(Cooperative, user.cooperative_id)
+
+
+def own_product(cooperative_id: int, product_id: int | None) -> Product:
+    """The cooperative's product; 404 for anyone else's (as for one that does not exist): every
+    portal URL naming a product goes through here."""
+    product = db.session.get(Product, product_id) if product_id else None
+    if product is None or product.cooperative_id != cooperative_id:
+        raise NotFound()
+    return product
 
 
 def sales_summary(cooperative_id: int) -> dict[str, int]:

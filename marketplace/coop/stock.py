@@ -28,6 +28,7 @@ from ..i18n import LOCAL_TZ
 from ..inventory import services as inventory
 from ..inventory.models import Location, LocationKind, Stock, StockMovement
 from ..orders.models import Order, OrderLine, OrderStatus
+from .services import own_product
 
 MAX_UNITS = 1_000_000  # one batch, one adjustment, one threshold: beyond this it is a typing slip
 LEDGER_PAGE = 50
@@ -72,13 +73,6 @@ def site_of(cooperative_id: int) -> Location:
     if site is None:
         raise NoSite()
     return site
-
-
-def own_product(cooperative_id: int, product_id: int | None) -> Product:
-    product = db.session.get(Product, product_id) if product_id else None
-    if product is None or product.cooperative_id != cooperative_id:
-        raise NotFound()
-    return product
 
 
 def own_stock(cooperative_id: int, stock_id: int) -> Stock:

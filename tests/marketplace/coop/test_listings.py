@@ -18,6 +18,7 @@ from marketplace.catalog.models import (
     RevisionStatus,
 )
 from marketplace.coop import listings
+from marketplace.coop import services as coop_services
 from marketplace.coop.listing_forms import yuan_to_fen
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.extensions import db
@@ -318,7 +319,7 @@ def test_another_cooperatives_product_is_404_on_every_url(app, head, upload_dir)
         assert (listings.listing_values(product), listings.pending_revision(product.id).id) == before
         assert len(product.photos) == 1
         with pytest.raises(NotFound):
-            listings.own_product(head.other_coop_id, head.product_id)
+            coop_services.own_product(head.other_coop_id, head.product_id)
     assert head.product_id not in [int(m) for m in re.findall(r"/coop/listings/(\d+)/edit",
                                                               other.get("/coop/listings").get_data(as_text=True))]
 
