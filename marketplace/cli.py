@@ -85,6 +85,57 @@ def init_app(app: Flask) -> None:
             raise click.UsageError(error.message) from None
         click.echo(f"created {user.role.value} {user.mobile} (id {user.id})")
 
+    @app.cli.command("simulate")
+    @click.option("--days", default=1, show_default=True, type=click.IntRange(1, 60), help="Days to simulate.")
+    @click.option("--orders-per-day", default=200, show_default=True, type=click.IntRange(1, 100_000),
+                  help="Orders consumers try to place a day.")
+    @click.option("--seed", default=1, show_default=True, help="Random seed (demand, roads, complaints).")
+    @click.option("--no-feedback", is_flag=True, help="Do not run the learner (the feedback loop).")
+    @click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True), default=None,
+                  help="Write the KPIs to this JSON file.")
+    @click.option("--database-url", default=None,
+                  help="The simulation's own database (empty, or made by an earlier run); default: a new SQLite file.")
+    @click.option("--start", default="2026-12-01", show_default=True, help="First simulated day (Shanghai date).")
+    @click.option("--solve-seconds", default=1.0, show_default=True, type=click.FloatRange(0.05, 60),
+                  help="Solver time limit per warehouse and re-plan.")
+    @click.option("--replan-minutes", default=5, show_default=True, type=click.IntRange(1, 120),
+                  help="Minutes between re-plans.")
+    def simulate_command(days: int, orders_per_day: int, seed: int, no_feedback: bool, report_path: str | None,
+                         database_url: str | None, start: str, solve_seconds: float, replan_minutes: int) -> None:
+        """Simulate days of the demo county on the real services and a simulated clock, on a database
+        of its own (never this app's), and print the KPIs."""
+        from datetime import date, datetime, time
+        from zoneinfo import ZoneInfo
+
+        from .simulation import engine, kpi
+
+        try:
+            first = date.fromisoformat(start)
+        except ValueError:
+            raise click.BadParameter("a date like 2026-12-01", param_hint="--start") from None
+        if database_url and database_url == app.config["SQLALCHEMY_DATABASE_URI"]:
+            raise click.UsageError("--database-url is this app's own database: the simulator needs one of its own.")
+        settings = engine.Settings(days=days, orders_per_day=orders_per_day, seed=seed, feedback=not no_feedback,
+                                   start=datetime.combine(first, time(0), ZoneInfo("Asia/Shanghai")),
+                                   solve_seconds=solve_seconds, replan_minutes=replan_minutes)
+        bar = click.progressbar(length=1, label=f"Simulating {days} day(s)")
+        with bar:
+            def total(n: int) -> None:
+                bar.length = n
+
+            try:
+                outcome = engine.run(settings, database_url, progress=bar.update, on_total=total)
+            except engine.RefusedDatabase as error:
+                raise click.UsageError(str(error)) from None
+        click.echo(kpi.render(outcome.report))
+        click.echo(f"database: {outcome.url}  wall time: {outcome.wall_seconds:.0f} s")
+        if report_path:
+            import json
+
+            with open(report_path, "w", encoding="utf-8") as handle:
+                json.dump(outcome.report, handle, indent=2, ensure_ascii=False)
+            click.echo(f"report: {report_path}")
+
     @app.cli.command("demo-accounts")
     def demo_accounts_command() -> None:
         """Print the demo accounts of every role."""
