@@ -32,6 +32,10 @@ SECTIONS: dict[str, list[tuple[str, object]]] = {
         ("admin.jobs", _l("Jobs")),
         ("admin.parameters", _l("Logistics parameters")),
     ],
+    "complaints": [
+        ("complaints.index", _l("Complaint queue")),
+        ("complaints.new", _l("New complaint (phone call)")),
+    ],
 }
 
 

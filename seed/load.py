@@ -25,9 +25,11 @@ from marketplace.models import (
     Category,
     ChangeSource,
     Compensation,
+    CompensationKind,
     Complaint,
     ComplaintCategory,
     ComplaintEvent,
+    ComplaintResolution,
     ComplaintStatus,
     Cooperative,
     County,
@@ -50,6 +52,7 @@ from marketplace.models import (
     PlanTrigger,
     Product,
     ProductStatus,
+    ResolutionKind,
     Role,
     Route,
     RouteStatus,
@@ -494,6 +497,7 @@ def seed_history(days: int, progress: Callable[[Iterable], Iterable]) -> None:
                                          data={"route_id": route.id, "at": trip.started.isoformat()}))
         db.session.flush()
     db.session.commit()  # (the open orders are placed through the checkout, one transaction each)
+    _recent_complaints(rng)
     _open_orders(rng, people, windows, zone_warehouse, village_zone)
 
 
@@ -521,17 +525,18 @@ def _history_delivery(rng: random.Random, visit: _Visit, route: Route, stocks: l
     if order.late_seconds:  # compensated by the watchdog's rule, as a coupon: the history's
         db.session.flush()  # ledger has no refunds (its payments are made up, never refunded)
         watchdog.compensate(order, now=delivered + timedelta(minutes=1), coupon=True)
-    route.stops.append(Stop(
+    stop = Stop(
         sequence=len(route.stops) + 1, kind=StopKind.DELIVERY, order=order, lat=order.lat, lon=order.lon,
         deadline_at=deadline, planned_arrival_at=visit.planned,
         planned_departure_at=visit.planned + timedelta(seconds=SERVICE_S),
         actual_arrival_at=delivered, actual_departure_at=delivered + timedelta(minutes=3),
         status=StopStatus.DONE, proof={"kind": "name", "value": order.recipient_name, "at": delivered.isoformat()},
-    ))
+    )
+    route.stops.append(stop)
     if order.late_seconds and rng.random() < 0.5:
-        _history_complaint(order, route, route.vehicle_id, ComplaintCategory.LATE, rng)
+        _history_complaint(order, stop, visit.trip.vehicle, ComplaintCategory.LATE, rng)
     elif rng.random() < 0.02:
-        _history_complaint(order, route, route.vehicle_id, rng.choice(
+        _history_complaint(order, stop, visit.trip.vehicle, rng.choice(
             [ComplaintCategory.DAMAGED, ComplaintCategory.QUALITY, ComplaintCategory.MISSING_ITEM]), rng)
 
 
@@ -600,28 +605,107 @@ def _open_orders(rng: random.Random, people: list[tuple[User, Address]], windows
             db.session.rollback()
 
 
-def _history_complaint(order: Order, route: Route, vehicle_id: int, category: ComplaintCategory,
-                       rng: random.Random) -> None:
-    filed = min(order.delivered_at + timedelta(minutes=rng.randint(10, 300)), utcnow() - timedelta(minutes=5))
-    recent = utcnow() - filed < timedelta(days=2)
+#: what the history's consumers wrote, and what the complaint staff answered (as the console's macros do)
+_COMPLAINT_TEXT = {"late": "说好的时间没送到。", "damaged": "包装破了，东西有损坏。",
+                   "quality": "味道和以前买的不一样。", "missing_item": "少了一袋。"}
+_FIRST_REPLY = "您好，收到您的反馈，我们正在和合作社及司机核实，今天内给您答复。"
+_RESOLVED_REPLY = {
+    "late": "很抱歉订单送晚了。超时补偿已发放到您的账户，我们也已调整该片区的配送安排。",
+    "other": "很抱歉给您带来不便。已为您发放一张优惠券作为补偿，问题已反馈给合作社。",
+}
+_COUPON_FEN = 1000
+_CLOSE_AFTER = timedelta(days=2)  # staff close a resolved complaint when the consumer has not objected
+
+
+def _recent_complaints(rng: random.Random, how_many: int = 3) -> None:
+    """A few complaints filed just now about the latest deliveries, so the console has new work
+    whose SLA clocks run from the real calendar (and the first escalation run escalates none)."""
+    latest = db.session.scalars(
+        sa.select(Order).where(Order.status == OrderStatus.DELIVERED, Order.delivered_at.is_not(None),
+                               ~sa.exists().where(Complaint.order_id == Order.id))
+        .order_by(Order.delivered_at.desc()).limit(how_many)).all()
+    others = [ComplaintCategory.DAMAGED, ComplaintCategory.WRONG_ITEM, ComplaintCategory.COURIER_CONDUCT]
+    for order, other in zip(latest, others, strict=False):
+        stop = db.session.scalar(sa.select(Stop).where(Stop.order_id == order.id, Stop.kind == StopKind.DELIVERY))
+        category = ComplaintCategory.LATE if order.late_seconds else other
+        filed = max(order.delivered_at + timedelta(minutes=5), utcnow() - timedelta(minutes=rng.randint(3, 30)))
+        _history_complaint(order, stop, stop.route.vehicle, category, rng, filed=filed)
+    db.session.commit()
+
+
+def _history_complaint(order: Order, stop: Stop, vehicle: Vehicle, category: ComplaintCategory,
+                       rng: random.Random, filed: datetime | None = None) -> None:
+    """A complaint of the history as the console would have left it: filed by the consumer (web,
+    with its key), due times from the SLA calendar, then answered by the complaint staff within
+    the first-response target, resolved (a late one: the automatic compensation already paid, an
+    apology; otherwise a coupon, a ComplaintResolution with its Compensation) and closed two days
+    later. Each step happens only if its time has come by now (a complaint filed just now, see
+    :func:`_recent_complaints`, is still new or in progress, its clocks running)."""
+    from marketplace.complaints import sla
+
+    now = utcnow()
+    staff_id = db.session.scalar(sa.select(User.id).where(User.role == Role.COMPLAINT_STAFF).order_by(User.id))
+    if filed is None:
+        filed = order.delivered_at + timedelta(minutes=rng.randint(10, 300))
+    filed = min(filed, now - timedelta(minutes=1))
+    first_target, resolve_target = sla.targets(category.value)
+    first_due, resolve_due = sla.due_times(category.value, filed)
+    cal = sla.calendar()
+    replied = cal.add(filed, rng.randint(5, max(6, first_target * 2 // 3)))
+    resolved = cal.add(replied, rng.randint(20, max(21, (resolve_target - first_target) // 2)))
+    closed = resolved + _CLOSE_AFTER
     product = order.lines[0].product
     complaint = Complaint(
         number=f"CP{order.number[2:]}", order=order, user_id=order.user_id, category=category,
-        status=ComplaintStatus.OPEN if recent else ComplaintStatus.RESOLVED,
-        description={"late": "说好的时间没送到。", "damaged": "包装破了，东西有损坏。",
-                     "quality": "味道和以前买的不一样。", "missing_item": "少了一袋。"}.get(category.value, "其他问题"),
-        route_id=route.id, vehicle_id=vehicle_id, cooperative_id=product.cooperative_id if product else None,
-        product_id=order.lines[0].product_id, created_at=filed,
-        first_response_due_at=filed + timedelta(hours=2), resolution_due_at=filed + timedelta(hours=24),
-        first_responded_at=None if recent else filed + timedelta(minutes=40),
-        resolved_at=None if recent else filed + timedelta(hours=6),
-        resolution="" if recent else "已致歉并发放补偿券。",
+        status=ComplaintStatus.OPEN, description=_COMPLAINT_TEXT.get(category.value, "其他问题"),
+        stop=stop, route=stop.route, vehicle_id=vehicle.id, driver_id=vehicle.driver_id,
+        cooperative_id=product.cooperative_id if product else None, product_id=order.lines[0].product_id,
+        line_ids=[], photos=[], channel="web", filed_by_id=order.user_id,
+        created_at=filed,
+        first_response_due_at=first_due, resolution_due_at=resolve_due, assignee_id=None,
     )
-    complaint.events.append(ComplaintEvent(kind="filed", to_status="open", created_at=filed))
-    if not recent:
-        complaint.events.append(ComplaintEvent(kind="resolved", from_status="open", to_status="resolved",
-                                               created_at=filed + timedelta(hours=6)))
     db.session.add(complaint)
+    events = complaint.events
+    events.append(ComplaintEvent(kind="filed", actor_user_id=order.user_id, to_status="open", created_at=filed,
+                                 data={"channel": "web", "photos": 0, "lines": []}))
+
+    def move(to: ComplaintStatus, at: datetime) -> None:
+        events.append(ComplaintEvent(kind="status", actor_user_id=staff_id, from_status=complaint.status.value,
+                                     to_status=to.value, created_at=at))
+        complaint.status = to
+
+    if replied > now:
+        return  # new: nobody has answered yet
+    complaint.assignee_id = staff_id
+    events.append(ComplaintEvent(kind="assigned", actor_user_id=staff_id, created_at=replied,
+                                 data={"from": None, "to": staff_id}))
+    events.append(ComplaintEvent(kind="reply", actor_user_id=staff_id, body=_FIRST_REPLY, created_at=replied))
+    complaint.first_responded_at = replied
+    move(ComplaintStatus.IN_PROGRESS, replied)
+    if resolved > now:
+        return
+    if category != ComplaintCategory.LATE:  # (a late order's compensation was paid by the watchdog)
+        db.session.flush()
+        compensation = Compensation(order_id=order.id, kind=CompensationKind.COUPON, amount_fen=_COUPON_FEN,
+                                    reason=f"complaint {complaint.number}", complaint_id=complaint.id,
+                                    created_at=resolved)
+        db.session.add(compensation)
+        db.session.flush()
+        resolution = ComplaintResolution(complaint_id=complaint.id, kind=ResolutionKind.COUPON,
+                                         idempotency_key=f"seed-coupon-{complaint.number}", amount_fen=_COUPON_FEN,
+                                         compensation_id=compensation.id, actor_user_id=staff_id, created_at=resolved)
+        db.session.add(resolution)
+        db.session.flush()
+        order.events.append(OrderEvent(kind="compensated", actor_user_id=staff_id, created_at=resolved, data={
+            "compensation_id": compensation.id, "amount_fen": _COUPON_FEN, "complaint": complaint.number}))
+        events.append(ComplaintEvent(kind="coupon", actor_user_id=staff_id, created_at=resolved, data={
+            "resolution_id": resolution.id, "amount_fen": _COUPON_FEN, "reship_order_id": None}))
+    answer = _RESOLVED_REPLY["late" if category == ComplaintCategory.LATE else "other"]
+    events.append(ComplaintEvent(kind="reply", actor_user_id=staff_id, body=answer, created_at=resolved))
+    complaint.resolution, complaint.resolved_at = answer, resolved
+    move(ComplaintStatus.RESOLVED, resolved)
+    if closed <= now:
+        move(ComplaintStatus.CLOSED, closed)
 
 
 COUNTED = (County, Zone, Town, Village, Warehouse, Location, Vehicle, Driver, WindowClass, Cooperative, Category,

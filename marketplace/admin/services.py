@@ -28,6 +28,8 @@ def audit(action: str, *, actor_id: int | None, object_type: str = "", object_id
 
 
 def overview() -> dict[str, Any]:
+    from ..complaints import services as complaints  # (complaints audit through this module)
+
     def count(model, *where) -> int:
         return int(db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)))
 
@@ -44,4 +46,5 @@ def overview() -> dict[str, Any]:
         "vehicles": count(Vehicle),
         "orders": count(Order),
         "recent_audit": list(db.session.scalars(sa.select(AuditLog).order_by(AuditLog.id.desc()).limit(20))),
+        "escalated_complaints": complaints.counts()["escalated"],
     }

@@ -17,7 +17,7 @@ from . import schemas
 PREFIX = "/api/v1"
 TOKEN = [{"bearerAuth": []}]
 OPTIONAL_TOKEN: list[dict[str, list]] = [{}, {"bearerAuth": []}]
-TAGS = ("auth", "catalog", "places", "cart", "checkout", "orders", "meta")
+TAGS = ("auth", "catalog", "places", "cart", "checkout", "orders", "complaints", "meta")
 
 #: the problems (``schemas.Error``) an operation may answer, by status
 PROBLEMS = {

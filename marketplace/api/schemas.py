@@ -26,6 +26,8 @@ from ..cart.services import MAX_LINE_QUANTITY, parse_quantity
 from ..catalog.models import CertificationType
 from ..catalog.services import SORTS
 from ..checkout.services import IDEMPOTENCY_RE
+from ..complaints import services as complaint_services
+from ..complaints.models import ComplaintCategory, ComplaintStatus
 from ..errors import BadRequest, DomainError, ValidationFailed
 from ..inputs import MAX_ID, MOBILE_INPUT_PATTERN, has_forbidden_control, shown
 from ..orders.models import CompensationKind, OrderStatus, PaymentMethod
@@ -192,7 +194,8 @@ class Parser(FlaskParser):
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
 
     def load_json(self, req: Request, schema: ma.Schema) -> dict[str, Any]:
-        req.max_content_length = MAX_BODY_BYTES
+        # a schema may carry more (a complaint's photos, as base64): ``max_body_bytes()``
+        req.max_content_length = schema.max_body_bytes() if hasattr(schema, "max_body_bytes") else MAX_BODY_BYTES
         raw = req.get_data(cache=True)
         if not raw.strip() and not requires_body(schema):
             return {}
@@ -288,6 +291,60 @@ class NewOrder(ma.Schema):
     def _ignore_prices(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         return {name: value for name, value in data.items()
                 if not (str(name).endswith("_fen") or name in PRICE_FIELDS)}
+
+
+class Items(Worded, fields.List):
+    """A JSON array of ``item`` (whose errors name this field), at most ``max_items`` long."""
+
+    def __init__(self, item: fields.Field, description: str = "", *, max_items: int, **kwargs: Any) -> None:
+        super().__init__(description, cls_or_instance=item, validate=validate.Length(max=max_items), **kwargs)
+
+    def type_problem(self) -> str:
+        return _("“%(field)s” must be a list.", field=self.name)
+
+    def _problem(self, check: Any, error: ma.ValidationError) -> str:
+        if isinstance(check, validate.Length):
+            return _("“%(field)s” may have at most %(max)d items.", field=self.name, max=check.max)
+        return super()._problem(check, error)
+
+
+BASE64 = r"[A-Za-z0-9+/]*={0,2}"
+
+
+class Base64Photo(Worded, fields.String):
+    """A picture file as base64 (RFC 4648, no line breaks); its content is checked by uploads."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("A JPEG, PNG or WebP file, base64-encoded (RFC 4648, no line breaks)",
+                         validate=[FullMatch(BASE64, _l("Each photo must be a JPEG, PNG or WebP file in base64."))],
+                         metadata={"format": "byte"}, **kwargs)
+
+    def type_problem(self) -> str:
+        return _("“%(field)s” must be text.", field=self.name)
+
+
+class NewComplaint(ma.Schema):
+    """A complaint about one of my orders. Photos travel as base64 inside this JSON body (not as
+    multipart): the API reads one strict JSON object per request, and a retry with the same key
+    resends the very same body."""
+
+    category = Choice([c.value for c in ComplaintCategory], "What went wrong")
+    text = Text(f"What happened, {complaint_services.TEXT_MIN} to {complaint_services.TEXT_MAX} characters",
+                max_length=complaint_services.TEXT_MAX)
+    line_ids = Items(Int("An order line id (from the order's lines)"), "The lines it is about; empty or left out: "
+                     "the whole order", max_items=50, load_default=list)
+    photos = Items(Base64Photo(),
+                   f"Up to {complaint_services.MAX_PHOTOS} photos (JPEG, PNG or WebP, each at most 8 MB before "
+                   "base64), checked and re-encoded by the server",
+                   max_items=complaint_services.MAX_PHOTOS, load_default=list)
+    idempotency_key = _idempotency_key(
+        "Or the Idempotency-Key header; a retry with the same key returns the first complaint")
+
+    @staticmethod
+    def max_body_bytes() -> int:
+        from ..uploads import max_bytes
+
+        return MAX_BODY_BYTES + complaint_services.MAX_PHOTOS * 4 * -(-max_bytes() // 3)
 
 
 class ProductQuery(ma.Schema):
@@ -487,6 +544,51 @@ OrderDetail = out(
                            why=Computed(watchdog.why, "string", description="Why, in the request's language."))))
 CategoryList, TownList, VillageList, AddressList, OrderList = (
     out(f"{schema.__name__}List", items=Many(schema)) for schema in (Category, Town, Village, Address, Order))
+
+
+def _complaint_photos(complaint: Any) -> list[dict[str, Any]]:
+    from flask import url_for
+
+    from ..inputs import external_url
+
+    return [{"url": external_url(url_for("api.complaint_photo", complaint_number=complaint.number,
+                                           complaint_photo_id=photo))}
+            for photo in complaint.photos or []]
+
+
+def _replies(complaint: Any) -> list[Any]:
+    return [e for e in complaint_services.public_events(complaint) if e.kind == "reply"]
+
+
+def _history(complaint: Any) -> list[Any]:
+    return [e for e in complaint_services.public_events(complaint) if e.kind != "reply"]
+
+
+STATUS = {"description": "new (open), in_progress, waiting_customer (we need something from you), resolved, closed"}
+Complaint = out(
+    "Complaint", number=Str(), order_number=Str(attribute="order.number"),
+    category=fields.Enum(ComplaintCategory, by_value=True),
+    status=fields.Enum(ComplaintStatus, by_value=True, metadata=STATUS), text=Str(attribute="description"),
+    line_ids=fields.List(Integer()), channel=Str(metadata={"description": "web, api or phone"}),
+    filed_at=UtcTime(attribute="created_at"), first_responded_at=UtcTime(allow_none=True),
+    resolved_at=UtcTime(allow_none=True),
+    photos=Computed(_complaint_photos, "array", items={
+        "type": "object", "required": ["url"], "additionalProperties": False,
+        "properties": {"url": {"type": "string", "description": "The stored JPEG (send the bearer token)."}}}),
+    replies=Many(out("ComplaintReply", body=Str(), at=UtcTime(attribute="created_at")), attribute="public_replies",
+                 metadata={"description": "What the complaint staff wrote to you, oldest first."}),
+    events=Many(out("ComplaintEvent", kind=Str(metadata={
+        "description": "filed, status, reopened, refund, reship or coupon"}), from_status=Str(allow_none=True),
+        to_status=Str(allow_none=True), amount_fen=Computed(lambda e: (e.data or {}).get("amount_fen"),
+                                                            ["integer", "null"], description="Refund or coupon, fen."),
+        at=UtcTime(attribute="created_at")), attribute="public_history",
+        metadata={"description": "How it went, oldest first (internal notes are never shown)."}))
+ComplaintList = out("ComplaintList", items=Many(Complaint))
+
+
+def complaint_out(complaint: Any) -> With:
+    """A complaint with what its consumer may see of its history."""
+    return With(complaint, public_replies=_replies(complaint), public_history=_history(complaint))
 
 
 class Error(Out):

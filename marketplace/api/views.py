@@ -10,10 +10,12 @@ can no longer be kept.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from typing import Any
 
-from flask import current_app, jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request, send_file
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -23,6 +25,7 @@ from ..cart import services as cart_services
 from ..catalog import services as catalog
 from ..checkout import services as checkout
 from ..columns import utcnow
+from ..complaints import services as complaints
 from ..errors import Conflict, DomainError, NotFound, ValidationFailed, error_response
 from ..extensions import csrf, limit
 from ..geo import services as geo
@@ -369,3 +372,75 @@ def cancel_order(data, number: str):
 
     409 `cannot_cancel` once the order is on its way."""
     return _detail(orders.cancel(current_user.id, _order_number(number), data["reason"].strip()))
+
+
+# --- complaints ----------------------------------------------------------------------------------
+
+COMPLAINT_NUMBER = [{"in": "path", "name": "complaint_number", "description": "The complaint number",
+                     "schema": {"type": "string", "pattern": f"^{ORDER_NUMBER.pattern}$"}}]
+#: the complaint service's field names → the API's
+_COMPLAINT_FIELDS = {"lines": "line_ids", "photo": "photos"}
+
+
+def _decoded(photos: list[str]) -> list[bytes]:
+    try:
+        return [base64.b64decode(photo, validate=True) for photo in photos]
+    except (binascii.Error, ValueError):
+        raise ValidationFailed(_l("Each photo must be a JPEG, PNG or WebP file in base64."), field="photos") from None
+
+
+@bp.post("/orders/<number>/complaints", tags=["complaints"], parameters=NUMBER, problems=(404, 409))
+@consumer_required
+@bp.arguments(s.NewComplaint)
+@bp.arguments(s.IdempotencyHeader, location="headers")
+@bp.response(201, s.Complaint, description="Filed")
+@bp.alt_response(200, schema=s.Complaint, description="Already filed with this idempotency key", success=True)
+def file_complaint(data, headers, number: str):
+    """Complain about one of my orders
+
+    One complaint per idempotency key (body or header): a retry returns the first one. Photos are
+    base64 in the body (at most 3; JPEG, PNG or WebP), checked by their content and stored
+    re-encoded; 422 `photo_refused` for a file that is not a photo or is too large. 409 for an
+    order that was never paid or confirmed."""
+    key = _idempotency_key(data.get("idempotency_key"), headers.get("idempotency_key"))
+    intake = complaints.Intake(data["category"], data["text"], data["line_ids"], _decoded(data["photos"]), key)
+    now = utcnow()
+    try:
+        filed = complaints.file_complaint(current_user.id, _order_number(number), intake, channel="api", now=now)
+    except DomainError as error:
+        error.field = _COMPLAINT_FIELDS.get(error.field, error.field) if error.field else error.field
+        raise
+    filed = complaints.complaint_of_user(current_user.id, filed.number)
+    return s.complaint_out(filed), 201 if filed.created_at == now else 200
+
+
+@bp.get("/orders/<number>/complaints", tags=["complaints"], parameters=NUMBER, problems=(404,))
+@consumer_required
+@bp.response(200, s.ComplaintList)
+def list_order_complaints(number: str):
+    """My complaints about one of my orders, with the staff's replies"""
+    _order, found = complaints.complaints_of_user(current_user.id, _order_number(number))
+    return {"items": [s.complaint_out(c) for c in found]}
+
+
+@bp.get("/complaints/<complaint_number>", tags=["complaints"], parameters=COMPLAINT_NUMBER, problems=(404,))
+@consumer_required
+@bp.response(200, s.Complaint)
+def complaint(complaint_number: str):
+    """One of my complaints: its status, the staff's replies and how it went"""
+    return s.complaint_out(complaints.complaint_of_user(current_user.id, _order_number(complaint_number)))
+
+
+@bp.get("/complaints/<complaint_number>/photos/<complaint_photo_id>", tags=["complaints"], problems=(404,),
+        parameters=[*COMPLAINT_NUMBER, {
+            "in": "path", "name": "complaint_photo_id", "description": "From the complaint's photo URL",
+            "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,9}-[0-9a-f]{32}$"}}])
+@consumer_required
+@bp.response(200, {"type": "string", "format": "binary"}, content_type="image/jpeg", description="The JPEG")
+def complaint_photo(complaint_number: str, complaint_photo_id: str):
+    """A photo of one of my complaints"""
+    found = complaints.complaint_of_user(current_user.id, _order_number(complaint_number))
+    path = complaints.photo_of_complaint(found.number, complaint_photo_id)
+    response = send_file(path, mimetype="image/jpeg", max_age=3600, conditional=True, etag=True)
+    response.cache_control.private = True
+    return response

@@ -226,6 +226,15 @@ def public_events(complaint: Complaint) -> list[ComplaintEvent]:
     return [e for e in complaint.events if e.kind in PUBLIC_EVENTS]
 
 
+def complaint_of_user(user_id: int, number: str) -> Complaint:
+    """One of the consumer's own complaints by its number (another's, or none: NotFound)."""
+    found = db.session.scalar(sa.select(Complaint).options(selectinload(Complaint.events), joinedload(Complaint.order))
+                              .where(Complaint.number == number, Complaint.user_id == user_id))
+    if found is None:
+        raise NotFound()
+    return found
+
+
 def complaints_of_user(user_id: int, order_number: str) -> tuple[Order, list[Complaint]]:
     order = orders.order_of(user_id, order_number)
     return order, complaints_of_order(order)

@@ -276,6 +276,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("/api/v1/orders", "POST"): api(CONSUMER),
     ("/api/v1/orders/<number>", "GET"): api(CONSUMER, owner_only=True),
     ("/api/v1/orders/<number>/cancel", "POST"): api(CONSUMER, owner_only=True),
+    ("/api/v1/orders/<number>/complaints", "GET"): api(CONSUMER, owner_only=True),
+    ("/api/v1/orders/<number>/complaints", "POST"): api(CONSUMER, owner_only=True),
+    ("/api/v1/complaints/<complaint_number>", "GET"): api(CONSUMER, owner_only=True),
+    ("/api/v1/complaints/<complaint_number>/photos/<complaint_photo_id>", "GET"): api(CONSUMER, owner_only=True),
 }
 
 HOW_TO_DECLARE = (

@@ -173,7 +173,8 @@ def _private_calls(app) -> list[tuple[str, str]]:
     calls = []
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith(PREFIX) and rule.endpoint not in PUBLIC_ENDPOINTS:
-            path = openapi_path(rule.rule).format(product_id=1, town_id=1, address_id=1, number="SH1")
+            path = openapi_path(rule.rule).format(product_id=1, town_id=1, address_id=1, number="SH1",
+                                                  complaint_number="CP1", complaint_photo_id="1-" + "0" * 32)
             calls += [(method, path) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
     return calls
 
