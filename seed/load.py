@@ -530,7 +530,8 @@ def _history_delivery(rng: random.Random, visit: _Visit, route: Route, stocks: l
         deadline_at=deadline, planned_arrival_at=visit.planned,
         planned_departure_at=visit.planned + timedelta(seconds=SERVICE_S),
         actual_arrival_at=delivered, actual_departure_at=delivered + timedelta(minutes=3),
-        status=StopStatus.DONE, proof={"kind": "name", "value": order.recipient_name, "at": delivered.isoformat()},
+        status=StopStatus.DONE, proof={"kind": "name", "value": order.recipient_name, "name": order.recipient_name,
+                                       "photo": None, "at": delivered.isoformat()},  # (as the driver's app records it)
     )
     route.stops.append(stop)
     if order.late_seconds and rng.random() < 0.5:

@@ -347,6 +347,7 @@ class Delivery:
     proof_kind: str | None
     proof_photo: str | None
     proof_name: str | None
+    proof_at: datetime | None = None  # when the driver recorded it (the proof holds it as ISO text)
 
 
 def delivery_of(found: Complaint) -> Delivery:
@@ -360,8 +361,12 @@ def delivery_of(found: Complaint) -> Delivery:
     kind = proof.get("kind")
     photo = proof.get("photo") or None
     name = proof.get("name") or None
+    try:
+        proof_at = datetime.fromisoformat(proof["at"]) if proof.get("at") else None
+    except (TypeError, ValueError):
+        proof_at = None
     return Delivery(stop, route, vehicle, found.driver or (vehicle.driver if vehicle is not None else None), late,
-                    kind, photo, name)
+                    kind, photo, name, proof_at)
 
 
 def photo_of_complaint(number: str, photo_id: str):

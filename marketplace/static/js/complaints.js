@@ -21,8 +21,10 @@
         if (!/^image\//.test(file.type)) { return; }
         var img = document.createElement("img");
         img.width = 72; img.height = 72; img.alt = file.name;
-        img.src = URL.createObjectURL(file);
-        img.addEventListener("load", function () { URL.revokeObjectURL(img.src); });
+        // a data: URL (the site's policy allows img-src 'self' data:, not blob:)
+        var reader = new FileReader();
+        reader.addEventListener("load", function () { img.src = reader.result; });
+        reader.readAsDataURL(file);
         box.appendChild(img);
       });
     });
