@@ -54,8 +54,9 @@ MOBILE_PREFIX = "1995"
 LEARN_MINUTES = 15
 SLA_MINUTES = 5
 WATCHDOG_S = 60
-#: after the last day, vans keep driving (no new orders) until every order is made or this long
-DRAIN = timedelta(hours=30)
+#: after the last day, vans keep driving (no new orders) until every order is made, or this long
+#: (the longest window, 18 h, and two hours more)
+DRAIN = timedelta(hours=20)
 
 
 class RefusedDatabase(Exception):
@@ -602,7 +603,7 @@ class Simulation:
             return
         self.counters.complaints_filed += 1
         self.complained.add(order_id)
-        # staff answer within working hours: between 20 minutes and 8 hours later
+        # staff answer 20 minutes or more later (2 hours on average beyond that, at most 8 hours)
         after = timedelta(minutes=int(20 + self.rng_complaints.expovariate(1 / 120)))
         self.at(now + min(after, timedelta(hours=8)), "resolve", complaint.number, category, order_id)
 

@@ -5,6 +5,7 @@ wall time per cycle) from the simulator's own counters."""
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -83,13 +84,15 @@ def report(sim) -> dict[str, Any]:
         Plan.created_at >= sim.s.start).order_by(Plan.id))]
     # vans still out at the end count until now
     van_seconds = c.van_seconds + sum((now - v.out_since).total_seconds() for v in sim.vans.values() if v.out_since)
+    # every van's shift on every day the run touched (the drain after the last day included)
+    days_run = max(1, math.ceil((now - sim.s.start).total_seconds() / 86400))
     shift_seconds = 0.0
     for vehicle in db.session.scalars(sa.select(Vehicle).where(Vehicle.id.in_(sorted(sim.vans))).order_by(Vehicle.id)):
         start = datetime.combine(datetime(2000, 1, 1), vehicle.shift_start)
         end = datetime.combine(datetime(2000, 1, 1), vehicle.shift_end)
         if end <= start:
             end += timedelta(days=1)
-        shift_seconds += (end - start).total_seconds() * sim.s.days
+        shift_seconds += (end - start).total_seconds() * days_run
     requested = {code: c.requested.get(code, 0) for code, _h in sim.classes}
     offered = {code: c.offered.get(code, 0) for code, _h in sim.classes}
     learned = sim.learned_factors()
