@@ -234,11 +234,13 @@ RAW_CODE = re.compile(r"^[a-z]+(?:_[a-z]+)*$")
 
 
 def test_staff_tables_show_labels_not_codes_in_chinese(page: Page, site: str) -> None:
-    for mobile, path in (("13757801236", "/coop/"), ("13957800020", "/complaints/")):
+    for mobile, path, table in (("13757801236", "/coop/", "/coop/batches"),
+                                ("13957800020", "/complaints/", "/complaints/")):
         sign_in(page, site, mobile, DEMO_PASSWORD)
         expect(page).to_have_url(site + path)
+        page.goto(site + table)
         cells = page.locator("main table.data td").all_inner_texts()
-        assert cells, f"no table on {path}"
+        assert cells, f"no table on {table}"
         codes = sorted({text.strip() for text in cells if RAW_CODE.match(text.strip())})
-        assert not codes, f"untranslated codes on {path}: {codes}"
+        assert not codes, f"untranslated codes on {table}: {codes}"
         sign_out(page)
