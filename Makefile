@@ -56,7 +56,8 @@ test: install system-deps lint test-sqlite test-postgres test-clocks
 CLOCK_DAY ?= 2026-12-01T02:30:00Z
 CLOCK_NIGHT ?= 2026-11-30T19:30:00Z
 CLOCK_LATE ?= 2026-12-01T15:50:00Z
-TIME_SENSITIVE := tests/marketplace/checkout tests/marketplace/planning tests/marketplace/payments tests/marketplace/test_seed.py
+TIME_SENSITIVE := tests/marketplace/checkout tests/marketplace/planning tests/marketplace/payments tests/marketplace/test_seed.py \
+  tests/marketplace/complaints tests/marketplace/logistics
 
 # By day: 10:30 in Shanghai, every van on its shift.
 test-sqlite: install

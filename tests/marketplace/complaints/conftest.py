@@ -54,7 +54,10 @@ def _own_upload_dir(request, tmp_path):
 
 
 @pytest.fixture
-def delivered(app, seeded) -> Delivered:
+def delivered(app, seeded_at) -> Delivered:
+    """At 10:30 in Shanghai whatever the session's clock: the tests move the clock forward
+    through the business day (SLA clocks), after signing in."""
+    seeded_at("10:30")
     return delivered_order(app)
 
 

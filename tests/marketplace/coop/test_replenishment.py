@@ -37,11 +37,13 @@ from tests.marketplace.coop.pickup_helpers import head_of
 
 
 @pytest.fixture
-def farm_shop(app, seeded, make_user):
+def farm_shop(app, seeded_at, make_user):
     """A consumer, and a product of the cooperative farthest from the consumer's warehouse held
-    only at that cooperative's site (50 units): its goods must be picked up first."""
+    only at that cooperative's site (50 units): its goods must be picked up first. At noon in
+    Shanghai, whatever the session's clock (at night no window is offered for any goods)."""
     from marketplace.catalog.models import Product, ProductStatus
 
+    seeded_at("12:00")
     shop = make_shop(app, make_user)
     with app.app_context():
         depot = db.session.get(Warehouse, shop.warehouse_id).location

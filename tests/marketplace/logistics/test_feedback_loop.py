@@ -74,8 +74,9 @@ def _planned_leg_minutes(zone_id: int) -> float:
     return legs[len(legs) // 2]
 
 
-def test_late_deliveries_suspend_2h_and_lengthen_the_plan_and_a_revert_brings_it_back(app, seeded, make_user, clock,
-                                                                                      ctx):
+def test_late_deliveries_suspend_2h_and_lengthen_the_plan_and_a_revert_brings_it_back(app, seeded_at, make_user,
+                                                                                      clock, ctx):
+    seeded_at("09:00")  # a morning of 2h orders, whatever the session's clock
     shop = make_shop(app, make_user)
     zone_id = db.session.scalar(sa.select(Village.zone_id).where(Village.code == "V001"))
     zone_code = db.session.get(Zone, zone_id).code
