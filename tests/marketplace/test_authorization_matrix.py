@@ -109,6 +109,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("/pay/callback", "POST"): public(),  # the provider's notification: its signature, not a session
     # staff areas
     ("/coop/", "GET"): page(Role.COOP_HEAD),  # the head's own cooperative
+    ("/coop/licence", "GET"): page(Role.COOP_HEAD),  # its own licence scan (none yet: back to the overview)
     # batches, stock and its ledger (brief B): the head's own cooperative only; a stock row of
     # cooperative A's answers 404 to cooperative B's head. The ledger names the orders that
     # reserved its goods (numbers, for traceability; never a consumer's name or mobile)

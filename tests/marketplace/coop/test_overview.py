@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from marketplace.coop import pickups
 from marketplace.extensions import db
-from marketplace.models import Cooperative, CooperativeStatus, Stock
+from marketplace.models import Cooperative, CooperativeStatus, Role, Stock
 from tests.conftest import login
 from tests.marketplace.coop.pickup_helpers import coop_with_pickups, head_of
 
@@ -50,3 +50,25 @@ def test_a_suspended_cooperative_sees_why_on_its_overview(app, seeded, make_user
     client.get("/lang/en")
     html = client.get("/coop/").get_data(as_text=True)
     assert "Your cooperative is suspended" in html and "licence expired" in html
+
+
+def test_the_head_sees_the_cooperatives_own_licence_scan_and_no_other(app, seeded, make_user, client, tmp_path,
+                                                                       monkeypatch):
+    from marketplace.admin import coops
+    from tests.marketplace.images import png_bytes
+
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path))
+    with app.app_context():
+        mine, other = db.session.scalars(sa.select(Cooperative).order_by(Cooperative.id).limit(2)).all()
+        operator = make_user(Role.OPERATOR, mobile="16612349999")
+        coops.store_licence_scan(operator.id, mine.id, png_bytes(), "licence.png")
+        db.session.commit()
+        mine_id, other_id = mine.id, other.id
+    login(client, head_of(make_user, mine_id).mobile)
+    scan = client.get("/coop/licence")
+    assert scan.status_code == 200 and scan.mimetype == "image/jpeg" and "private" in scan.headers["Cache-Control"]
+    assert "/coop/licence" in client.get("/coop/").get_data(as_text=True)
+    other_head = client.application.test_client()
+    login(other_head, head_of(make_user, other_id, mobile="16612340002", name="社长乙").mobile)
+    answer = other_head.get("/coop/licence")  # no scan of its own: back to its overview, nothing of mine
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/coop/")
