@@ -478,7 +478,7 @@ def test_re_plan_now_tells_what_changed_and_runs_once_per_form(app, day, dispatc
 
         was = on_vans()
         token = "t" * 24
-        request = actions.replan(wid, token=token, actor_id=dispatcher.id, seconds=0.5)
+        request = actions.replan(wid, token=token, actor_id=dispatcher.id, seconds=2)  # (time to undo the move)
         result = request.result["warehouses"][0]
         assert result["outcome"] == "stored" and result["plan_before"] == plan_before
         assert result["plan_after"] == planning.active_plan_id(wid) != plan_before
