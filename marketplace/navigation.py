@@ -36,6 +36,10 @@ SECTIONS: dict[str, list[tuple[str, object]]] = {
         ("complaints.index", _l("Complaint queue")),
         ("complaints.new", _l("New complaint (phone call)")),
     ],
+    "reports": [
+        ("reports.index", _l("Dashboard")),
+        ("reports.bureau", _l("Bureau reports")),
+    ],
 }
 
 
