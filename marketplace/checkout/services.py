@@ -36,6 +36,7 @@ from ..logistics.models import Warehouse, WindowClass
 from ..orders import services as orders
 from ..orders.models import Order, OrderLine, OrderStatus, PaymentMethod
 from ..planning import promise
+from ..reports import offers
 
 IDEMPOTENCY_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")  # always fullmatch: "$" would let a newline in
 
@@ -161,6 +162,7 @@ def quote(user_id: int, address_id: int, cart_items: dict[int, int], now: dateti
     from ..coop.replenishment import record_window_misses
 
     record_window_misses(warehouse.id if warehouse else None, user_id, sources, windows, now)
+    offers.record_quote(user_id, address.village.zone_id, windows, now)  # the dashboard's offered vs chosen
     return CheckoutQuote(address, warehouse, lines, sources, windows, subtotal)
 
 
@@ -230,6 +232,7 @@ def _place_order(user_id: int, address_id: int, window_code: str, payment_method
                     _promise_locked(order, sources, window, zone, user_id, now)
                     db.session.commit()
                     promise.adopt()
+            offers.record_choice(order, window.code, now)
             return order
         except IntegrityError as error:
             db.session.rollback()
