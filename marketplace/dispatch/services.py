@@ -108,6 +108,41 @@ def start_route(route_id: int, *, at: datetime | None = None, actor_id: int | No
     return route
 
 
+class StopsLeft(Conflict):
+    code = "stops_left"
+    default_message = _l("This route still has stops to make.")
+
+
+def back_at_depot(vehicle_id: int, *, at: datetime | None = None, actor_id: int | None = None) -> Route | None:
+    """The van is back at its depot after its trip: the trip's route (the vehicle's latest one
+    under way or finished, every stop made) is finished at ``at``, and re-plans and quotes start
+    the van's next trip from the depot from then on. A route the plan already finished with a
+    modelled return time takes the driver's. Idempotent: the first return recorded counts.
+    None when the van has no trip to finish."""
+    from ..planning import services as planning
+
+    at = at or utcnow()
+    route = db.session.scalar(
+        sa.select(Route).where(Route.vehicle_id == vehicle_id, Route.status.in_((RouteStatus.STARTED, RouteStatus.DONE)))
+        .order_by(Route.id.desc()).limit(1).with_for_update().execution_options(populate_existing=True))
+    if route is None:
+        return None
+    if route.status == RouteStatus.STARTED and route.plan.status == PlanStatus.ACTIVE \
+            and any(stop.status == StopStatus.PENDING for stop in route.stops):
+        raise StopsLeft()
+    recorded = db.session.scalar(sa.select(PlanEvent.id).where(
+        PlanEvent.kind == "route_finished", PlanEvent.plan_id == route.plan_id,
+        PlanEvent.data["route_id"].as_integer() == route.id).limit(1))
+    if recorded is not None:
+        return route
+    route.status, route.end_at = RouteStatus.DONE, at
+    db.session.add(PlanEvent(plan_id=route.plan_id, kind="route_finished", actor_user_id=actor_id,
+                             data={"route_id": route.id, "at": at.isoformat()}))
+    planning.bump_plan_version(route.plan.warehouse_id)
+    db.session.commit()
+    return route
+
+
 def arrive(stop_id: int, *, at: datetime | None = None, actor_id: int | None = None) -> Stop:
     """The driver is at the stop: its actual arrival is stored (the first one counts; a stop
     already made is left as it is). The stop stays pending for the planner, which reads pending

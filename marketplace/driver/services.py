@@ -382,6 +382,11 @@ def start(user_id: int, route_id: int) -> Route:
     return dispatch.start_route(route.id, actor_id=user_id)
 
 
+def back(user_id: int, route_id: int) -> Route | None:
+    """The driver is back at the warehouse: the van's trip is over (see dispatch.back_at_depot)."""
+    return dispatch.back_at_depot(own_route(user_id, route_id).vehicle_id, actor_id=user_id)
+
+
 def arrive(user_id: int, stop_id: int) -> Recorded:
     stop = _current_stop(own_stop(user_id, stop_id))
     if stop.status in MADE or stop.actual_arrival_at is not None:

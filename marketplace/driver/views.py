@@ -47,6 +47,17 @@ def start(own_route_id: int):
     return _back()
 
 
+@bp.post("/routes/<int:own_route_id>/back")
+def back(own_route_id: int):
+    try:
+        services.back(current_user.id, own_route_id)
+    except Conflict as error:
+        flash(error.message, "error")
+    else:
+        flash(_("Welcome back. The van is ready for its next trip."), "success")
+    return _back()
+
+
 @bp.post("/stops/<int:stop_id>/arrive")
 def arrive(stop_id: int):
     try:

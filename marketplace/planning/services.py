@@ -76,6 +76,9 @@ class ProblemContext:
     route_starts: dict[str, int] = field(default_factory=dict)  # when their stored routes leave
     overdue: set[str] = field(default_factory=set)  # open orders past their deadline, not yet marked broken
     pins: dict[str, int] = field(default_factory=dict)  # order key -> the vehicle a dispatcher pinned it to
+    #: vans whose trip is over (every stop made): vehicle id -> (the trip's route id, when the van
+    #: is back at its depot, modelled); the next stored plan finishes that route
+    returning: dict[int, tuple[int, datetime]] = field(default_factory=dict)
     #: learned from complaints (logistics parameters): extra service time (s) at the stops of an
     #: order holding a product, and extra pick time (s) at a stock location
     service_extra: dict[int, int] = field(default_factory=dict)  # product id -> s
@@ -242,6 +245,9 @@ class UnderWay:
     onboard: tuple[str, ...]
     locked: tuple[dm.StopRef, ...]
     since: int = 0  # when it left its last known place (s from the epoch)
+    #: its trip is over (every stop made, nothing on board): it drives back to its depot from
+    #: ``position`` and starts a new trip there (the route of the trip, to finish)
+    returning_route: int | None = None
 
     def vehicle_fields(self) -> dict:
         fields: dict = {"onboard": self.onboard, "locked_stops": self.locked}
@@ -317,9 +323,25 @@ def _execution(ctx: ProblemContext, warehouse_id: int, known: set[str]) -> dict[
                 if (vehicle_id, order_id) in picked or ctx.pickups.get(ref.order_id) == f"L{ctx.depot_location_id}":
                     onboard.append(ref.order_id)
         locked = tuple(refs) if stops[0].locked else ()
+        returning = stops[0].id if started and not refs and not onboard else None
         out[vehicle_id] = UnderWay(position, tuple(onboard), locked,
-                                   max(0, _seconds(ctx.epoch, since)) if position is not None else 0)
+                                   max(0, _seconds(ctx.epoch, since)) if position is not None else 0, returning)
     return out
+
+
+def back_at_depot(warehouse_id: int, now: datetime) -> dict[int, datetime]:
+    """When each van of the warehouse that finished a trip in the last hours is (or was) back at
+    its depot: its latest finished route's end (recorded by the driver, or modelled when the plan
+    finished it)."""
+    return dict(db.session.execute(
+        sa.select(Route.vehicle_id, sa.func.max(Route.end_at)).join(Vehicle, Vehicle.id == Route.vehicle_id)
+        .where(Vehicle.warehouse_id == warehouse_id, Route.status == RouteStatus.DONE,
+               Route.end_at > now - LOOKBACK).group_by(Route.vehicle_id)).all())
+
+
+def _return_time(matrix: dmatrix.HaversineMatrix, frm: dm.Location, depot: dm.Location, speed_kmh: float) -> int:
+    """Seconds the travel model gives from where a van made its last stop back to its depot."""
+    return int(matrix.durations((frm,), (depot,), speed_kmh)[0, 0])
 
 
 def site_location(ctx: ProblemContext, location: Location) -> dm.Location:
@@ -375,6 +397,9 @@ def build_problem(warehouse_id: int, now: datetime | None = None, exclude: int |
         ))
     known = {o.id for o in orders}
     under_way = _execution(ctx, warehouse.id, known)
+    factors = {zone_codes[zid]: f for zid, f in zone_parameters("travel_factor").items() if zid in zone_codes}
+    matrix = dmatrix.HaversineMatrix(zone_factors=factors)
+    back = back_at_depot(warehouse.id, now)
 
     broken = out_of_service(warehouse.id, now)
     vehicles = []
@@ -385,21 +410,28 @@ def build_problem(warehouse_id: int, now: datetime | None = None, exclude: int |
         key = f"V{vehicle.id}"
         ctx.vehicles[key] = vehicle.id
         state = under_way.get(vehicle.id)
+        shift_start = max(0, _seconds(epoch, start))
+        # a van at its depot leaves now at the earliest (not before it is back from its last
+        # trip); one under way goes on from its last place
+        free = max(shift_start, ctx.now, _seconds(epoch, back[vehicle.id]) if vehicle.id in back else 0)
+        if state is not None and state.returning_route is not None:
+            # its trip is over: a new one from the depot, once the model has it back there
+            assert state.position is not None
+            home = state.since + _return_time(matrix, state.position, locations[depot_id], float(vehicle.speed_kmh))
+            ctx.returning[vehicle.id] = (state.returning_route, ctx.at(home))
+            state, free = None, max(free, home)
         if state is not None and state.position is not None:
             locations.setdefault(state.position.id, state.position)
-        shift_start = max(0, _seconds(epoch, start))
-        # a van at its depot leaves now at the earliest; one under way goes on from its last place
-        fields = {"available_from": max(shift_start, ctx.now), **(state.vehicle_fields() if state else {})}
+        fields = {"available_from": free, **(state.vehicle_fields() if state else {})}
         vehicles.append(dm.Vehicle(
             id=key, depot=depot_id, capacity_weight=vehicle.capacity_weight_g,
             capacity_volume=vehicle.capacity_volume_cm3, shift_start=shift_start,
             shift_end=max(0, _seconds(epoch, end)), speed_kmh=float(vehicle.speed_kmh), **fields,
         ))
 
-    factors = {zone_codes[zid]: f for zid, f in zone_parameters("travel_factor").items() if zid in zone_codes}
     ctx.problem = dm.Problem(
         locations=tuple(locations.values()), vehicles=tuple(vehicles), orders=tuple(orders),
-        matrix=dmatrix.HaversineMatrix(zone_factors=factors), now=ctx.now, epoch=epoch,
+        matrix=matrix, now=ctx.now, epoch=epoch,
         name=warehouse.code, target_cost=int(current_app.config["PROMISE_ETA_COST"]),
     )
     ctx.plan_id = active_plan_id(warehouse.id)
@@ -588,6 +620,12 @@ def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor
         sa.select(Route.vehicle_id, Route.status, Route.locked).where(
             Route.plan_id.in_([old.id for old in previous]),
             sa.or_(Route.status == RouteStatus.STARTED, Route.locked.is_(True))))}
+    # a van whose trip is over is not under way any more: that route is finished (back at the
+    # depot when the model says, unless the driver says otherwise), and a new trip starts planned
+    for vehicle_id, (route_id, home) in ctx.returning.items():
+        carried.pop(vehicle_id, None)
+        db.session.execute(sa.update(Route).where(Route.id == route_id, Route.status == RouteStatus.STARTED)
+                           .values(status=RouteStatus.DONE, end_at=home).execution_options(synchronize_session=False))
     for key in ctx.departed:  # sent off by the plan since it was stored
         vehicle_id = ctx.vehicles[key]
         carried[vehicle_id] = (RouteStatus.STARTED, carried.get(vehicle_id, (None, False))[1])

@@ -490,8 +490,11 @@ class Simulation:
         self.drive(van, now)
 
     def on_van_home(self, now: datetime, van_id: int) -> None:
+        from ..dispatch import services as dispatch
+
         van = self.vans[van_id]
         van.busy, van.home, van.free_at = False, True, now
+        dispatch.back_at_depot(van.id, at=now)  # the driver taps "back at the warehouse"
         if van.out_since is not None:
             self.counters.van_seconds += (now - van.out_since).total_seconds()
             van.out_since = None

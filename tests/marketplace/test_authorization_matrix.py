@@ -212,6 +212,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # driver needs them); the ids in the URLs are the driver identity's (FILLERS), so only it may
     ("/driver/", "GET"): page(Role.DRIVER, sees_others=True),
     ("/driver/routes/<own_route_id>/start", "POST"): DRIVER_OWN,
+    ("/driver/routes/<own_route_id>/back", "POST"): DRIVER_OWN,
     ("/driver/stops/<stop_id>/arrive", "POST"): DRIVER_OWN,
     ("/driver/stops/<stop_id>/deliver", "POST"): DRIVER_OWN,
     ("/driver/stops/<stop_id>/fail", "POST"): DRIVER_OWN,

@@ -246,3 +246,26 @@ def test_an_order_not_delivered_yet_shows_no_delivery_section(app, day):
     with app.app_context():
         assert db.session.scalar(sa.select(Order.status).where(Order.number == number)) != OrderStatus.DELIVERED
         assert db.session.scalar(sa.select(User.id).where(User.mobile == mobile)) is not None
+
+
+def test_back_at_the_warehouse_after_the_last_stop(app, day):
+    """Every stop made: the page offers "Back at the warehouse", which finishes the trip (the van
+    is at its depot for the next one); before that the button is not there and the action says
+    stops are left."""
+    client = signed_in(app, DEMO_DRIVER)
+    follow(client, post(client, f"/driver/routes/{day.route_id}/start"))
+    assert "Back at the warehouse" not in client.get("/driver/").get_data(as_text=True)
+    assert "still has stops to make" in follow(client, post(client, f"/driver/routes/{day.route_id}/back"))
+    for stop_id in day.stop_ids:
+        post(client, f"/driver/stops/{stop_id}/deliver", {"name": "王晓丽"})
+    html = client.get("/driver/").get_data(as_text=True)
+    assert "Every stop is made" in html and "Back at the warehouse" in html
+    html = follow(client, post(client, f"/driver/routes/{day.route_id}/back"))
+    assert "ready for its next trip" in html
+    with app.app_context():
+        route = db.session.get(Route, day.route_id)
+        assert route.status == RouteStatus.DONE
+        ended = route.end_at
+    follow(client, post(client, f"/driver/routes/{day.route_id}/back"))  # a double tap changes nothing
+    with app.app_context():
+        assert db.session.get(Route, day.route_id).end_at == ended

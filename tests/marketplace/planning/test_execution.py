@@ -4,6 +4,7 @@ dispatched orders stay planned until they are delivered."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from marketplace.dispatch import services as dispatch
@@ -62,3 +63,63 @@ def test_a_van_under_way_keeps_its_goods_and_takes_no_new_depot_goods(app, seede
         promise.prepare(shop.warehouse_id)
         new = _place(shop, "18h")
         assert _vehicle_of(new.id) not in (None, vehicle_id)
+
+
+def _made_every_stop(route_id: int, clock) -> Stop:
+    """The driver makes the route's stops in order, 10 minutes apart; the last one made."""
+    last = None
+    for stop in db.session.scalars(sa.select(Stop).where(Stop.route_id == route_id, Stop.status == "pending")
+                                   .order_by(Stop.sequence)).all():
+        clock.shift(10 * 60)
+        last = dispatch.record_stop(stop.id, StopStatus.DONE)
+    return last
+
+
+def test_a_van_whose_trip_is_over_starts_a_new_one_from_its_depot(app, seeded_at, make_user, clock):
+    """Multi-trip: once every stop of a started route is made the van drives back (the travel
+    model's time) and is a van at its depot again, which takes depot goods; the driver's "back
+    at the depot" replaces the modelled return time, once."""
+    seeded_at("09:00")
+    shop = make_shop(app, make_user)
+    with app.app_context():
+        order = _place(shop, "6h")
+        vehicle_id = _vehicle_of(order.id)
+        route = db.session.scalar(sa.select(Route).join(Plan).where(Plan.status == "active",
+                                                                    Route.vehicle_id == vehicle_id))
+        dispatch.start_route(route.id)
+        with pytest.raises(dispatch.StopsLeft):
+            dispatch.back_at_depot(vehicle_id)
+        db.session.rollback()
+        last = _made_every_stop(route.id, clock)
+        ctx = planning.build_problem(shop.warehouse_id)
+        van = ctx.problem.vehicle_by_id[f"V{vehicle_id}"]
+        assert van.start_location is None and not van.departed and van.at_depot  # a new trip, from the depot
+        route_id, home = ctx.returning[vehicle_id]
+        assert route_id == route.id
+        drive_back = (home - last.actual_departure_at).total_seconds()
+        from delivery import model as dm
+        back_model = ctx.problem.matrix.durations(
+            (dm.Location("x", lat=last.lat, lon=last.lon),), (ctx.problem.locations[ctx.problem.location_index[f"L{ctx.depot_location_id}"]],),
+            van.speed_kmh)[0, 0]
+        # the model's drive back from the last stop made (times kept to the whole second)
+        assert abs(drive_back - back_model) < 1.0
+        assert van.available_from == max(ctx.now, int((home - ctx.epoch).total_seconds()))
+        planning.plan_warehouse(shop.warehouse_id, seconds=0.3)
+        finished = db.session.get(Route, route.id)
+        assert finished.status == "done" and finished.end_at == home
+        active = db.session.scalar(sa.select(Route).join(Plan).where(Plan.status == "active",
+                                                                    Route.vehicle_id == vehicle_id))
+        assert active is None or active.status == "planned"
+        # the next re-plan still has it back only at the modelled time
+        ctx = planning.build_problem(shop.warehouse_id)
+        assert ctx.problem.vehicle_by_id[f"V{vehicle_id}"].available_from >= int((home - ctx.epoch).total_seconds())
+        # the driver says when they were really back: that time counts, and only the first one
+        clock.shift(int(drive_back) + 15 * 60)
+        back = dispatch.back_at_depot(vehicle_id)
+        assert back.id == route.id and back.end_at > home
+        real = back.end_at
+        clock.shift(60)
+        assert dispatch.back_at_depot(vehicle_id).end_at == real
+        assert planning.back_at_depot(shop.warehouse_id, real)[vehicle_id] == real
+        ctx = planning.build_problem(shop.warehouse_id)
+        assert ctx.problem.vehicle_by_id[f"V{vehicle_id}"].at_depot
