@@ -732,6 +732,7 @@ register_job("job_runs_prune", f"{__name__}:prune_job_runs", trigger="cron", hou
              timezone=LOCAL_TIMEZONE, misfire_grace_time=6 * 3600)
 register_job("learn_parameters", "marketplace.logistics.learning:run", minutes=15)  # the feedback loop
 register_job("complaint_sla", "marketplace.complaints.services:escalate", minutes=5)  # SLA alerts, escalation
+register_job("bureau_report", "marketplace.reports.bureau:month_end", trigger="cron", day=1, hour=0, minute=30, misfire_grace_time=7 * 24 * 3600)  # last month's report for the county commerce bureau, stored once
 
 
 # --- the operators' page -------------------------------------------------------------------------

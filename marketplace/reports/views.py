@@ -20,3 +20,4 @@ def index():
         sa.select(StatisticsReport).order_by(StatisticsReport.period_start.desc()).limit(24)
     ).all()
     return render_template("reports/index.html", kpis=services.delivery_kpis(), reports=reports)
+from . import bureau_views  # noqa: E402,F401

@@ -236,6 +236,7 @@ FILLERS: dict[str, Callable[[World], object]] = {
     # stop of the demo history, given a proof photo), and a photo of that complaint
     "complaint_number": lambda w: complaint_filler(w, "complaint_number"),
     "complaint_photo_id": lambda w: complaint_filler(w, "complaint_photo_id"),
+    "report_id": lambda w: bureau_report_filler(w),  # a stored bureau report (of yesterday)
 }
 
 
@@ -857,3 +858,21 @@ def run_matrix(world: World, table: dict[tuple[str, str], Rule]) -> Report:
                     restore_owner(world)
                 baseline = snapshot(world)
     return report
+
+
+def bureau_report_filler(world: World) -> int:
+    """A bureau report of yesterday (Shanghai), stored once per world by the scheduler (no
+    account named on it)."""
+    from datetime import timedelta
+
+    from marketplace.coop.stats import Period, today_local
+    from marketplace.reports import bureau
+
+    made = world.__dict__.setdefault("bureau_report", {})
+    if "id" not in made:
+        with world.app.app_context():
+            yesterday = today_local() - timedelta(days=1)
+            report, _made = bureau.generate(Period(yesterday, yesterday), kind=bureau.ON_DEMAND)
+            made["id"] = report.id
+            db.session.remove()
+    return made["id"]

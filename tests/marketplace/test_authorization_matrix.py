@@ -208,6 +208,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("/admin/cooperatives/<cooperative_id>/licence", "POST"): page(Role.OPERATOR),
     ("/admin/audit", "GET"): page(Role.OPERATOR, sees_others=True),
     ("/reports/", "GET"): page(Role.OPERATOR),
+    # the bureau reports (issue 23): history, generating, a stored report and its downloads; the
+    # <report_id> filler is a report of yesterday (tests/marketplace/authz.py)
+    ("/reports/bureau", "GET"): page(Role.OPERATOR),
+    ("/reports/bureau", "POST"): page(Role.OPERATOR),
+    ("/reports/bureau/<report_id>", "GET"): page(Role.OPERATOR),
+    ("/reports/bureau/<report_id>.csv", "GET"): page(Role.OPERATOR),
+    ("/reports/bureau/<report_id>.xlsx", "GET"): page(Role.OPERATOR),
+    ("/reports/bureau/<report_id>.pdf", "GET"): page(Role.OPERATOR),
     # the driver's phone page: the stops of their own route (recipients' names and phones, as a
     # driver needs them); the ids in the URLs are the driver identity's (FILLERS), so only it may
     ("/driver/", "GET"): page(Role.DRIVER, sees_others=True),
