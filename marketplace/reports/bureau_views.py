@@ -7,6 +7,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import vendor
 from ..coop.stats import today_local
 from ..errors import ValidationFailed
 from ..i18n import current_language
@@ -29,13 +30,11 @@ def _history_page(error: ValidationFailed | None = None, form: dict[str, str] | 
                            form=form, error=error, today=today_local(), monthly=bureau.MONTHLY)
 
 
-@bp.get("/bureau", endpoint="bureau")
+@bp.route("/bureau", methods=["GET", "POST"], endpoint="bureau")
 def bureau_index():
-    return _history_page()
-
-
-@bp.post("/bureau", endpoint="bureau_generate")
-def bureau_generate():
+    """The history and the form (GET); computing a report for the form's period (POST)."""
+    if request.method == "GET":
+        return _history_page()
     form = {"start": request.form.get("start", ""), "end": request.form.get("end", "")}
     try:
         period = bureau.requested_period(form["start"], form["end"])
@@ -55,7 +54,7 @@ def bureau_generate():
 def bureau_report(report_id: int):
     report = bureau.report(report_id)
     return render_template("reports/bureau_report.html", report=report, r=exports.render(report, current_language()),
-                           newer=bureau.newer_revision(report), cell=exports.cell_text)
+                           newer=bureau.newer_revision(report), cell=exports.cell_text, asset=vendor.asset_url)
 
 
 def _download(report_id: int, fmt: str) -> Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -79,6 +80,7 @@ class Rendered:
     charts: dict[str, Any]
     file_stem: str
     definitions_title: str
+    page_charts: dict[str, dict[str, Any]]  # static/js/charts.js specs (and a title) for the report's page
 
 
 def yuan(fen: int) -> Decimal:
@@ -277,6 +279,7 @@ def render(report: StatisticsReport, lang: str = "zh_CN") -> Rendered:
             file_stem=f"shanhuo-bureau-{report.period_start:%Y%m%d}-{report.period_end:%Y%m%d}"
                       f"{f'-r{report.revision}' if report.revision > 1 else ''}{'-en' if lang == 'en' else ''}",
             definitions_title=_("Definitions"),
+            page_charts=_page_charts(data, lang),
         )
     return rendered
 
@@ -292,6 +295,37 @@ def _chart_data(data: dict[str, Any], lang: str) -> dict[str, Any]:
         "window_rates": [None if not w["delivered"] else float(share(w["on_time"], w["delivered"]) or 0)
                          for w in windows],
         "window_delivered": [w["delivered"] for w in windows],
+    }
+
+
+def _nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 × 10^k at or above ``value`` (an axis end); 1 for nothing."""
+    if value <= 0:
+        return 1
+    scale = 10 ** math.floor(math.log10(value))
+    return next(step * scale for step in (1, 2, 2.5, 5, 10) if step * scale >= value)
+
+
+def _page_charts(data: dict[str, Any], lang: str) -> dict[str, dict[str, Any]]:
+    """The page's charts (static/js/charts.js specs), labels in the current language."""
+    charts = _chart_data(data, lang)
+    return {
+        "categories": {
+            "title": _("Goods sales by category (yuan)"),
+            "horizontal": True, "categories": charts["category_names"],
+            # room on the right for the bars' labels (charts.js writes them after the bar)
+            "axes": [{"name": _("Goods sales (yuan)"), "format": "money",
+                      "max": _nice_ceiling(max(charts["category_sales"] or [0]) * 1.3)}],
+            "series": [{"name": _("Goods sales (yuan)"), "type": "bar", "format": "money", "color": GREEN,
+                        "data": charts["category_sales"]}],
+        },
+        "on_time": {
+            "title": _("On-time rate by window class (%)"),
+            "categories": charts["window_names"],
+            "axes": [{"name": _("On-time rate (%)"), "format": "percent", "min": 0, "max": 100}],
+            "series": [{"name": _("On-time rate (%)"), "type": "bar", "format": "percent", "color": AMBER,
+                        "data": charts["window_rates"]}],
+        },
     }
 
 
@@ -570,7 +604,7 @@ def to_pdf(report: StatisticsReport, lang: str = "zh_CN") -> tuple[str, bytes]:
         if table.total:
             rows.append(cells(table.total, table.kinds))
         numbers = sum(1 for k in table.kinds if k != TEXT)
-        number_width = 21 * mm if numbers > 4 else 26 * mm
+        number_width = 20 * mm if numbers >= 4 else 26 * mm
         code_width = 20 * mm  # the first of two text columns is a code
         texts = len(table.kinds) - numbers
         rest = page_width - number_width * numbers - (code_width if texts == 2 else 0)
@@ -632,8 +666,9 @@ def to_pdf(report: StatisticsReport, lang: str = "zh_CN") -> tuple[str, bytes]:
             story += [KeepTogether(block), Spacer(1, 4)]
     story.append(para(rendered.definitions_title, "h2"))
     for term, text in rendered.definitions:
-        story.append(Paragraph(f"<b>{escape(term)}</b>　{escape(text)}" if lang != "en"
-                               else f"<b>{escape(term)}</b>: {escape(text)}", styles["def"]))
+        term_markup = f'<font color="{GREEN}">{escape(term)}</font>'  # (the CJK font has no bold face)
+        story.append(Paragraph(f"{term_markup}　{escape(text)}" if lang != "en" else f"{term_markup}: {escape(text)}",
+                               styles["def"]))
 
     def decorate(canvas, doc) -> None:
         canvas.saveState()
