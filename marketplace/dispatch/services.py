@@ -94,6 +94,13 @@ def start_route(route_id: int, *, at: datetime | None = None, actor_id: int | No
     if route is None:
         raise NotInActivePlan()
     if route.status != RouteStatus.PLANNED:
+        # the plan sent the van off (at the latest departure that keeps its promises): the
+        # driver's tap says when it really left, which the feedback loop measures legs from
+        if route.status == RouteStatus.STARTED and not any(s.status != StopStatus.PENDING for s in route.stops) \
+                and not _departure_recorded(route.id):
+            db.session.add(PlanEvent(plan_id=route.plan_id, kind="route_started", actor_user_id=actor_id,
+                                     data={"route_id": route.id, "at": at.isoformat(), "by": "driver"}))
+            db.session.commit()
         return route
     route.status = RouteStatus.STARTED
     route.start_at = at
@@ -102,10 +109,16 @@ def start_route(route_id: int, *, at: datetime | None = None, actor_id: int | No
             orders.record_event(stop.order, "dispatched", to_status=OrderStatus.DISPATCHED, actor_id=actor_id,
                                 data={"vehicle_id": route.vehicle_id})
     db.session.add(PlanEvent(plan_id=route.plan_id, kind="route_started", actor_user_id=actor_id,
-                             data={"route_id": route.id, "at": at.isoformat()}))
+                             data={"route_id": route.id, "at": at.isoformat(), "by": "driver"}))
     planning.bump_plan_version(route.plan.warehouse_id)
     db.session.commit()
     return route
+
+
+def _departure_recorded(route_id: int) -> bool:
+    return db.session.scalar(sa.select(PlanEvent.id).where(
+        PlanEvent.kind == "route_started", PlanEvent.data["route_id"].as_integer() == route_id,
+        PlanEvent.data["by"].as_string() == "driver").limit(1)) is not None
 
 
 class StopsLeft(Conflict):

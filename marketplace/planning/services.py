@@ -630,6 +630,7 @@ def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor
         vehicle_id = ctx.vehicles[key]
         carried[vehicle_id] = (RouteStatus.STARTED, carried.get(vehicle_id, (None, False))[1])
     dispatched: dict[int, int] = {}
+    sent_off: list[tuple[Route, datetime]] = []
     for route in result.routes:
         vehicle_id = ctx.vehicles[route.vehicle_id]
         if route.is_empty and vehicle_id not in carried:
@@ -639,6 +640,8 @@ def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor
                     start_at=ctx.at(route.visits[0].departure), end_at=ctx.at(route.visits[-1].arrival),
                     distance_m=int(route.distance), duration_s=int(route.duration))
         db.session.add(row)
+        if route.vehicle_id in ctx.departed and status == RouteStatus.STARTED:
+            sent_off.append((row, ctx.at(ctx.departed[route.vehicle_id])))
         for sequence, visit in enumerate(route.stops, start=1):
             task = orders[visit.order_id]
             lat, lon, location_id = ctx.locations[visit.location]
@@ -654,6 +657,11 @@ def store_plan(ctx: ProblemContext, result: dm.Plan, trigger: PlanTrigger, actor
                 move.status = ReplenishmentStatus.PLANNED
             if status == RouteStatus.STARTED and order is not None and visit.role == dm.Role.DELIVERY:
                 dispatched[order.id] = vehicle_id  # its goods left with the van
+    if sent_off:  # when the vans the plan sent off left their depot (a driver's tap overrides it)
+        db.session.flush()
+        for row, left in sent_off:
+            db.session.add(PlanEvent(plan=plan, kind="route_started",
+                                     data={"route_id": row.id, "at": left.isoformat(), "by": "plan"}))
     # a planned milk run this plan leaves out waits for the next one (its units stay reserved)
     visited = {visit.order_id for route in result.routes for visit in route.stops}
     left_out = [move_id for key, move_id in ctx.replenishments.items() if key not in visited]
@@ -777,7 +785,7 @@ def request_replan(warehouse_id: int, *, reason: str, now: datetime | None = Non
             from .. import tasks
 
             tasks.init_app(current_app._get_current_object())  # type: ignore[attr-defined]
-            tasks.send_cycle([warehouse_id], seconds=REATTEMPT_SOLVE_SECONDS, cycle=tasks.new_cycle(reason))
+            tasks.send_cycle([warehouse_id], seconds=REATTEMPT_SOLVE_SECONDS, cycle=tasks.new_cycle(reason), now=now)
             return None
         plan = plan_warehouse(warehouse_id, seconds=REATTEMPT_SOLVE_SECONDS, trigger=PlanTrigger.SCHEDULE, now=now)
         return plan.id if plan is not None else None
@@ -788,17 +796,19 @@ def request_replan(warehouse_id: int, *, reason: str, now: datetime | None = Non
         return None
 
 
-def replan_all(seconds: float = 5.0, cycle: str | None = None) -> list[int | None]:
+def replan_all(seconds: float = 5.0, cycle: str | None = None, now: datetime | None = None) -> list[int | None]:
     """The scheduled job: re-plan every active warehouse (rolling horizon), one after another in
     this process; with ``PLANNING_QUEUE = "celery"`` as one queue task per warehouse, planned by
     the workers in parallel, once per ``cycle`` (default: the scheduled run's fire time; see
-    :mod:`marketplace.tasks`). The new plans' ids (None: the active plan stays)."""
+    :mod:`marketplace.tasks`). ``now``: the cycle's time, which the queue's tasks carry (default:
+    the clock's, each worker's own). The new plans' ids (None: the active plan stays)."""
     ids = db.session.scalars(sa.select(Warehouse.id).where(Warehouse.active.is_(True)).order_by(Warehouse.id)).all()
     if current_app.config.get("PLANNING_QUEUE") == "celery":
         from .. import tasks
 
-        return tasks.replan_all(ids, seconds=seconds, cycle=cycle)
-    return [getattr(plan_warehouse(wid, seconds=seconds, trigger=PlanTrigger.SCHEDULE), "id", None) for wid in ids]
+        return tasks.replan_all(ids, seconds=seconds, cycle=cycle, now=now)
+    return [getattr(plan_warehouse(wid, seconds=seconds, trigger=PlanTrigger.SCHEDULE, now=now), "id", None)
+            for wid in ids]
 
 
 # --- every input of a quote invalidates it ---------------------------------------------------------

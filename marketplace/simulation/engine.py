@@ -173,6 +173,7 @@ class Counters:
     took_preferred: int = 0
     took_longer: int = 0
     left: Counter = field(default_factory=Counter)  # reason -> consumers who left
+    not_offered: Counter = field(default_factory=Counter)  # "class:reason" -> preferred window not offered
     placed: int = 0
     place_failed: Counter = field(default_factory=Counter)
     paid: int = 0
@@ -377,6 +378,8 @@ class Simulation:
             choice = wanted
             c.took_preferred += 1
         else:
+            why = next((w.reason_code for w in quote.windows if w.code == wanted), None) or "not_quoted"
+            c.not_offered[f"{wanted}:{why}"] += 1
             longer = [code for code in order_of[order_of.index(wanted) + 1:] if code in feasible]
             if longer and wish.take_longer < world.TAKE_LONGER:
                 choice = longer[0]
@@ -491,10 +494,14 @@ class Simulation:
 
     def on_van_home(self, now: datetime, van_id: int) -> None:
         from ..dispatch import services as dispatch
+        from ..extensions import db
 
         van = self.vans[van_id]
         van.busy, van.home, van.free_at = False, True, now
-        dispatch.back_at_depot(van.id, at=now)  # the driver taps "back at the warehouse"
+        try:  # the driver taps "back at the warehouse" (unless the plan sent the van's next trip off meanwhile)
+            dispatch.back_at_depot(van.id, at=now)
+        except dispatch.StopsLeft:
+            db.session.rollback()
         if van.out_since is not None:
             self.counters.van_seconds += (now - van.out_since).total_seconds()
             van.out_since = None

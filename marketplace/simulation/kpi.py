@@ -104,6 +104,7 @@ def report(sim) -> dict[str, Any]:
                      "consumers": len(sim.consumers), "vehicles": len(sim.vans)},
         "demand": {"attempts": c.attempts, "quotes": c.quotes, "left": dict(sorted(c.left.items())),
                    "took_preferred": c.took_preferred, "took_longer": c.took_longer,
+                   "not_offered": dict(sorted(c.not_offered.items())),
                    "place_failed": dict(sorted(c.place_failed.items()))},
         "orders_taken": len(order_ids),
         "orders_by_status": dict(sorted(statuses.items())),

@@ -123,3 +123,33 @@ def test_a_van_whose_trip_is_over_starts_a_new_one_from_its_depot(app, seeded_at
         assert planning.back_at_depot(shop.warehouse_id, real)[vehicle_id] == real
         ctx = planning.build_problem(shop.warehouse_id)
         assert ctx.problem.vehicle_by_id[f"V{vehicle_id}"].at_depot
+
+
+def test_a_van_the_plan_sent_off_leaves_when_its_driver_says(app, seeded_at, make_user, clock):
+    """The plan sends a waiting van off at the latest departure that keeps its promises and
+    records that as its departure; the driver's tap afterwards records when it really left (once),
+    which is what the feedback loop measures the first leg from."""
+    from marketplace.models import PlanEvent
+
+    seeded_at("09:00")
+    shop = make_shop(app, make_user)
+    with app.app_context():
+        order = _place(shop, "2h")
+        vehicle_id = _vehicle_of(order.id)
+        clock.shift(100 * 60)  # past the latest departure that keeps the 2 h promise
+        planning.plan_warehouse(shop.warehouse_id, seconds=0.3)
+        route = db.session.scalar(sa.select(Route).join(Plan).where(Plan.status == "active",
+                                                                    Route.vehicle_id == vehicle_id))
+        assert route.status == "started"
+
+        def starts():
+            return sorted((e.data["by"], e.data["at"]) for e in db.session.scalars(
+                sa.select(PlanEvent).where(PlanEvent.kind == "route_started")) if e.data["route_id"] == route.id)
+
+        (by, left), = starts()
+        assert by == "plan" and left == route.start_at.isoformat()
+        clock.shift(120)
+        dispatch.start_route(route.id)
+        dispatch.start_route(route.id)  # a double tap
+        recorded = starts()
+        assert [b for b, _ in recorded] == ["driver", "plan"] and recorded[0][1] > left
