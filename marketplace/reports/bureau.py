@@ -5,7 +5,7 @@ A report is computed once and stored (:class:`StatisticsReport`, ``data``): its 
 downloads render from that snapshot, so March's report reads the same in June. Periods are
 Shanghai calendar days ``[start, end]`` (coop.stats.Period), every time in the database is UTC.
 
-What counts (said again in words in every rendering, see ``exports.DEFINITIONS``):
+What counts (said again in words in every rendering, see ``exports.definitions``):
 
 - **Orders**: orders *placed* in the period (``placed_at``), every status, split by their status
   when the report was computed: awaiting payment, expired (unpaid, timed out), cancelled, in
@@ -39,6 +39,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ..catalog.models import Category, Product
 from ..columns import utcnow
@@ -356,6 +357,7 @@ def history() -> list[StatisticsReport]:
     """Every stored bureau report, the latest period first, newest revision first."""
     return list(db.session.scalars(
         sa.select(StatisticsReport).where(StatisticsReport.kind.in_(KINDS))
+        .options(selectinload(StatisticsReport.requested_by))
         .order_by(StatisticsReport.period_end.desc(), StatisticsReport.period_start.desc(),
                   StatisticsReport.revision.desc(), StatisticsReport.id.desc()).limit(HISTORY_LIMIT)))
 
