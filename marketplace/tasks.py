@@ -21,7 +21,7 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -124,18 +124,22 @@ def _fresh_connections_in_child(**_: Any) -> None:
 
 
 @celery.task(bind=True, name="shanhuo.plan_warehouse", acks_late=True, reject_on_worker_lost=True)
-def plan_warehouse_task(self: Task, warehouse_id: int, seconds: float, trigger: str, cycle: str) -> dict[str, Any]:
-    """Re-plan one warehouse for one planning cycle, unless that is done already (see plan_once)."""
+def plan_warehouse_task(self: Task, warehouse_id: int, seconds: float, trigger: str, cycle: str,
+                        now: str | None = None) -> dict[str, Any]:
+    """Re-plan one warehouse for one planning cycle, unless that is done already (see plan_once).
+    ``now``: the cycle's time (ISO 8601), when the sender's clock is not the worker's (a simulated
+    day); by default the worker's clock."""
     return plan_once(warehouse_id, seconds=seconds, trigger=PlanTrigger(trigger), cycle=cycle,
-                     worker=self.request.hostname or "worker")
+                     worker=self.request.hostname or "worker", now=datetime.fromisoformat(now) if now else None)
 
 
-def plan_once(warehouse_id: int, *, seconds: float, trigger: PlanTrigger, cycle: str, worker: str) -> dict[str, Any]:
-    """Plan ``warehouse_id`` for ``cycle`` if this call claims the (warehouse, cycle) run; a
-    failure keeps the active plan, is recorded on the run and raises an alert. Returns what
-    happened: ``status`` planned, failed or duplicate (the cycle was claimed before; ``run``:
-    that run's status: running, done or failed), and the stored plan's id (None: the active plan
-    stayed, or the cycle's run is not done)."""
+def plan_once(warehouse_id: int, *, seconds: float, trigger: PlanTrigger, cycle: str, worker: str,
+              now: datetime | None = None) -> dict[str, Any]:
+    """Plan ``warehouse_id`` for ``cycle`` (as of ``now``; default: the clock's) if this call
+    claims the (warehouse, cycle) run; a failure keeps the active plan, is recorded on the run
+    and raises an alert. Returns what happened: ``status`` planned, failed or duplicate (the
+    cycle was claimed before; ``run``: that run's status: running, done or failed), and the
+    stored plan's id (None: the active plan stayed, or the cycle's run is not done)."""
     outcome: dict[str, Any] = {"warehouse_id": warehouse_id, "cycle": cycle, "worker": worker}
     run_id = claim(warehouse_id, cycle, worker, seconds)
     if run_id is None:
@@ -145,7 +149,7 @@ def plan_once(warehouse_id: int, *, seconds: float, trigger: PlanTrigger, cycle:
         return {**outcome, "status": "duplicate", "run": run.status.value if run else None,
                 "plan_id": run.plan_id if run else None}
     try:
-        plan = planning.plan_warehouse(warehouse_id, seconds=seconds, trigger=trigger)
+        plan = planning.plan_warehouse(warehouse_id, seconds=seconds, trigger=trigger, now=now)
         plan_id = plan.id if plan is not None else None
     except Exception as error:
         db.session.rollback()
@@ -223,10 +227,13 @@ def new_cycle(label: str = "cycle") -> str:
 
 
 def send_cycle(warehouse_ids: Sequence[int], *, seconds: float, cycle: str,
-               trigger: PlanTrigger = PlanTrigger.SCHEDULE) -> GroupResult:
-    """Send one planning task per warehouse for ``cycle``; the group's results (its id restores
+               trigger: PlanTrigger = PlanTrigger.SCHEDULE, now: datetime | None = None) -> GroupResult:
+    """Send one planning task per warehouse for ``cycle`` (planned as of ``now``, when given:
+    the workers' clocks are not the sender's); the group's results (its id restores
     it: ``GroupResult.restore(id, app=celery)``)."""
-    result = group(plan_warehouse_task.s(wid, seconds, trigger.value, cycle) for wid in warehouse_ids).apply_async()
+    extra = {"now": now.isoformat()} if now is not None else {}  # (a message without it: any worker's version)
+    result = group(plan_warehouse_task.s(wid, seconds, trigger.value, cycle, **extra)
+                   for wid in warehouse_ids).apply_async()
     result.save()
     return result
 
@@ -245,10 +252,10 @@ def collect(result: GroupResult, timeout: float) -> list[Any]:
 
 
 def replan_all(warehouse_ids: Sequence[int], *, seconds: float, cycle: str | None = None,
-               timeout: float | None = None) -> list[int | None]:
-    """A planning cycle on the queue: one task per warehouse, then wait for them, at most
-    ``timeout`` seconds (default: nine tenths of REPLAN_MINUTES, before the next cycle is due).
-    The new plans' ids in the order of ``warehouse_ids``; None where the active plan stays (kept
+               timeout: float | None = None, now: datetime | None = None) -> list[int | None]:
+    """A planning cycle on the queue (as of ``now``, see :func:`send_cycle`): one task per
+    warehouse, then wait for them, at most ``timeout`` seconds (default: nine tenths of
+    REPLAN_MINUTES, before the next cycle is due). The new plans' ids in the order of ``warehouse_ids``; None where the active plan stays (kept
     by the planner; the task failed or did not finish in time: those raise an alert) or another
     sender's message for the cycle is still planning the warehouse."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -256,7 +263,7 @@ def replan_all(warehouse_ids: Sequence[int], *, seconds: float, cycle: str | Non
     cycle = cycle or default_cycle()
     if timeout is None:
         timeout = 0.9 * 60 * app.config["REPLAN_MINUTES"]
-    outcomes = collect(send_cycle(warehouse_ids, seconds=seconds, cycle=cycle), timeout)
+    outcomes = collect(send_cycle(warehouse_ids, seconds=seconds, cycle=cycle, now=now), timeout)
     plan_ids: list[int | None] = []
     for warehouse_id, outcome in zip(warehouse_ids, outcomes, strict=True):
         if isinstance(outcome, dict):
