@@ -29,6 +29,7 @@ What counts (the rules of coop.stats and of the bureau report, county-wide):
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -48,8 +49,8 @@ from ..coop.stats import SOLD, Period
 from ..dispatch.models import Route, RouteStatus, Stop, StopKind, StopStatus
 from ..errors import ValidationFailed
 from ..extensions import db
-from ..geo.models import Zone
-from ..i18n import localized
+from ..geo.models import County, Zone
+from ..i18n import is_english, localized
 from ..labels import LABELS
 from ..logistics import services as logistics
 from ..logistics.models import (
@@ -184,6 +185,7 @@ class Kpis:
     on_time: OnTime = field(default_factory=OnTime)
     compensation_fen: int = 0
     compensations: int = 0
+    late_compensation_fen: int = 0  # of which for late deliveries (the rest granted on complaints)
     complaints: int = 0
     resolved: int = 0
     mean_resolution_s: float | None = None
@@ -270,12 +272,15 @@ def _on_time_by(scope: _Scope, column) -> dict[int, OnTime]:
         sa.select(column, sa.func.count(), _on_time_sum()).where(*scope.delivered()).group_by(column))}
 
 
-def _compensation(scope: _Scope) -> tuple[int, int]:
-    count, fen = db.session.execute(
-        sa.select(sa.func.count(Compensation.id), sa.func.coalesce(sa.func.sum(Compensation.amount_fen), 0))
+def _compensation(scope: _Scope) -> tuple[int, int, int]:
+    """(rows, fen, fen of those for late deliveries: granted by no complaint)."""
+    late = sa.case((Compensation.complaint_id.is_(None), Compensation.amount_fen), else_=0)
+    count, fen, late_fen = db.session.execute(
+        sa.select(sa.func.count(Compensation.id), sa.func.coalesce(sa.func.sum(Compensation.amount_fen), 0),
+                  sa.func.coalesce(sa.func.sum(late), 0))
         .join(Order, Order.id == Compensation.order_id)
         .where(*scope.within(Compensation.created_at), *scope.zone(Order.zone_id))).one()
-    return int(count), int(fen)
+    return int(count), int(fen), int(late_fen)
 
 
 def _complaints_filed(scope: _Scope):
@@ -452,11 +457,12 @@ def dashboard(filters: Filters, now: datetime | None = None) -> Dashboard:
     by_zone = sorted(((z, by_zone_id.get(z.id, OnTime())) for z in shown), key=lambda pair: pair[0].code)
     delivered = OnTime(sum(t.delivered for t in by_window_id.values()), sum(t.on_time for t in by_window_id.values()))
     complaints = _complaints(scope)
-    compensations, compensation_fen = _compensation(scope)
+    compensations, compensation_fen, late_compensation_fen = _compensation(scope)
     resolved, mean_resolution = _resolution(scope)
     metres, route_deliveries = _routes(scope) if filters.zone is None else (0, 0)
     kpis = Kpis(orders=sum(d.orders for d in days), sales_fen=sum(d.sales_fen for d in days), on_time=delivered,
                 compensation_fen=compensation_fen, compensations=compensations,
+                late_compensation_fen=late_compensation_fen,
                 complaints=sum(complaints.values()), resolved=resolved, mean_resolution_s=mean_resolution,
                 route_m=metres, route_deliveries=route_deliveries, km_counted=filters.zone is None)
     offers, quotes = _offers(scope, [w for w, _t in by_window])
@@ -471,10 +477,32 @@ def _percent(rate: float | None) -> float | None:
     return None if rate is None else round(rate * 100, 1)
 
 
+def _roomy(largest: float) -> float | None:
+    """An axis end a third above the longest bar, on a round number: a horizontal bar's value
+    is written after its end, and needs the room (None: let the chart choose)."""
+    if largest <= 0:
+        return None
+    target = largest * 4 / 3
+    step = 10 ** math.floor(math.log10(target))
+    end = next(m * step for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * step >= target)
+    return math.ceil(end) if isinstance(largest, int) else end  # (a count's axis counts in whole numbers)
+
+
+def _without_county(names: list[str]) -> list[str]:
+    """Names without the county's name they begin with (遂昌县…): the chart's side has room for
+    a few characters only; the table under it keeps the full names."""
+    counties = [localized(c) for c in db.session.scalars(sa.select(County))]
+    out = []
+    for name in names:
+        county = next((c for c in counties if c and name.startswith(c) and len(name) > len(c) + 1), "")
+        out.append(name[len(county):].lstrip())
+    return out
+
+
 def chart_specs(d: Dashboard) -> dict[str, dict[str, Any]]:
     """The dashboard's charts as data for static/js/charts.js, labels in the page's language."""
     categories = [coop_stats.short_day(x.day) for x in d.days]
-    windows = [localized(w) for w, _t in d.by_window]
+    windows = [w.code if is_english() else localized(w) for w, _t in d.by_window]  # short: "2h" / "2小时达"
     key_labels = {k.key: k.label for k in d.change_keys}
     specs: dict[str, dict[str, Any]] = {
         "sales": {
@@ -493,34 +521,34 @@ def chart_specs(d: Dashboard) -> dict[str, dict[str, Any]]:
             "series": [{"name": _("On-time rate (%)"), "type": "bar", "format": "percent", "color": "#2f6b3f",
                         "data": [_percent(t.rate) for _w, t in d.by_window]}],
         },
-        "on_time_zones": {
-            "horizontal": True,
+        "on_time_zones": {  # (upright: a bar's label at 100% would not fit on the right)
             "categories": [localized(z) for z, _t in d.by_zone],
             "axes": [{"name": _("On-time rate (%)"), "format": "percent", "min": 0, "max": 100}],
             "series": [{"name": _("On-time rate (%)"), "type": "bar", "format": "percent", "color": "#5b8fb9",
                         "data": [_percent(t.rate) for _z, t in d.by_zone]}],
         },
         "offers": {
-            "categories": [localized(o.window) for o in d.offers],
+            "categories": [o.window.code if is_english() else localized(o.window) for o in d.offers],
             "axes": [{"name": _("Quotes"), "format": "int"}, {"name": _("Offered (%)"), "format": "percent",
                                                                "min": 0, "max": 100}],
             "series": [
-                {"name": _("Quotes offering it"), "type": "bar", "color": "#5b8fb9", "data": [o.offered for o in d.offers]},
-                {"name": _("Orders placed in it"), "type": "bar", "color": "#2f6b3f", "data": [o.chosen for o in d.offers]},
-                {"name": _("Share of quotes offering it"), "type": "line", "axis": 1, "format": "percent",
+                {"name": _("Offered"), "type": "bar", "color": "#5b8fb9", "data": [o.offered for o in d.offers]},
+                {"name": _("Orders placed"), "type": "bar", "color": "#2f6b3f", "data": [o.chosen for o in d.offers]},
+                {"name": _("Offered (%)"), "type": "line", "axis": 1, "format": "percent",
                  "color": "#f2b544", "data": [_percent(o.offered_rate) for o in d.offers]},
             ],
         },
         "complaints": {
             "horizontal": True,
             "categories": [str(LABELS["complaint_category_names"][c]) for c in d.complaints],
-            "axes": [{"name": _("Complaints"), "format": "int"}],
+            "axes": [{"name": _("Complaints"), "format": "int", "max": _roomy(max(d.complaints.values(), default=0))}],
             "series": [{"name": _("Complaints"), "type": "bar", "color": "#c8412d", "data": list(d.complaints.values())}],
         },
         "cooperatives": {
             "horizontal": True,
-            "categories": [localized(r.cooperative) for r in d.cooperatives],
-            "axes": [{"name": _("Sales (¥)"), "format": "money"}],
+            "categories": _without_county([localized(r.cooperative) for r in d.cooperatives]),
+            "axes": [{"name": _("Sales (¥)"), "format": "money",
+                      "max": _roomy(max((r.sales_fen for r in d.cooperatives), default=0) / 100)}],
             "series": [{"name": _("Sales (¥)"), "type": "bar", "format": "money", "color": "#2f6b3f",
                         "data": [round(r.sales_fen / 100, 2) for r in d.cooperatives]}],
         },

@@ -111,11 +111,14 @@ class Writer:
         return order
 
     def complaint(self, order: Order, category: ComplaintCategory, at: datetime, resolved_after: timedelta | None,
-                  cooperative_id: int | None = None) -> None:
+                  cooperative_id: int | None = None) -> Complaint:
         self.serial += 1
-        db.session.add(Complaint(number=f"DBC{self.serial:08d}", order_id=order.id, user_id=order.user_id,
-                                 category=category, description="看板", cooperative_id=cooperative_id,
-                                 created_at=at, resolved_at=at + resolved_after if resolved_after else None))
+        complaint = Complaint(number=f"DBC{self.serial:08d}", order_id=order.id, user_id=order.user_id,
+                              category=category, description="看板", cooperative_id=cooperative_id,
+                              created_at=at, resolved_at=at + resolved_after if resolved_after else None)
+        db.session.add(complaint)
+        db.session.flush()
+        return complaint
 
     def change(self, scope: ParameterScope, scope_id: int, key: str, at: datetime, old, new,
                source: ChangeSource = ChangeSource.DELIVERIES) -> None:
@@ -159,16 +162,18 @@ def known(app, seeded, clock) -> Known:
             # the last second before the period
             "o5": w.order(zone_a, local(first - timedelta(days=1), "23:59:59"), [(pa, 1)], "2h"),
         }
+        w.complaint(o["o2"], ComplaintCategory.LATE, local(day[1], "09:00"), timedelta(hours=4))  # names no cooperative
+        quality = w.complaint(o["o3"], ComplaintCategory.QUALITY, local(day[2], "09:00"), timedelta(hours=2), cooperative_id=coop_b)
+        w.complaint(o["o6"], ComplaintCategory.DAMAGED, local(day[9], "23:30"), None, cooperative_id=coop_b)
+        w.complaint(o["o5"], ComplaintCategory.LATE, local(first - timedelta(days=1), "23:59:59"), timedelta(hours=1))
         db.session.add_all([
             Compensation(order_id=o["o2"].id, kind=CompensationKind.COUPON, amount_fen=500, late_seconds=1200,
                          created_at=local(day[1], "01:00")),
+            Compensation(order_id=o["o3"].id, kind=CompensationKind.COUPON, amount_fen=800, complaint_id=quality.id,
+                         created_at=local(day[2], "11:00")),  # granted on the complaint (zone B)
             Compensation(order_id=o["o5"].id, kind=CompensationKind.COUPON, amount_fen=300,
                          created_at=local(first - timedelta(days=1), "23:00")),
         ])
-        w.complaint(o["o2"], ComplaintCategory.LATE, local(day[1], "09:00"), timedelta(hours=4))  # names no cooperative
-        w.complaint(o["o3"], ComplaintCategory.QUALITY, local(day[2], "09:00"), timedelta(hours=2), cooperative_id=coop_b)
-        w.complaint(o["o6"], ComplaintCategory.DAMAGED, local(day[9], "23:30"), None, cooperative_id=coop_b)
-        w.complaint(o["o5"], ComplaintCategory.LATE, local(first - timedelta(days=1), "23:59:59"), timedelta(hours=1))
 
         # routes: one driven with a distance (two deliveries made, one failed) counts; no distance,
         # only planned, or started before the period do not
@@ -236,7 +241,7 @@ def test_the_county_numbers_are_the_known_rows(app, known):
         assert zones[known.zone_a] == (2, 1) and zones[known.zone_b] == (1, 1)
         assert len(zones) == db.session.scalar(sa.select(sa.func.count()).select_from(Zone))
 
-        assert (k.compensations, k.compensation_fen) == (1, 500)
+        assert (k.compensations, k.compensation_fen, k.late_compensation_fen) == (2, 1300, 500)
         assert d.complaints["late"] == 1 and d.complaints["quality"] == 1 and d.complaints["damaged"] == 1
         assert k.complaints == 3 and k.complaints_per_thousand == Decimal("750.0")
         assert d.complaint_rates["late"] == Decimal("250.0")
@@ -280,7 +285,7 @@ def test_a_zone_shows_its_own_numbers(app, known):
         assert (k.orders, k.sales_fen) == (2, 5500)
         assert (k.on_time.delivered, k.on_time.on_time) == (2, 1)
         assert [(z.id, t.delivered) for z, t in d.by_zone] == [(known.zone_a, 2)]
-        assert (k.compensations, k.compensation_fen) == (1, 500)
+        assert (k.compensations, k.compensation_fen, k.late_compensation_fen) == (1, 500, 500)
         assert k.complaints == 1 and k.resolved == 1 and k.mean_resolution_s == pytest.approx(4 * 3600, abs=1)
         assert k.km_per_delivery is None and not k.km_counted  # routes cross zones
         assert d.quotes == 2 and {o.window.code: (o.offered, o.chosen) for o in d.offers}["2h"] == (1, 0)
@@ -317,9 +322,10 @@ def test_the_demo_countys_last_30_days_equal_independent_queries(app, seeded):
         resolved = [(c.resolved_at - c.created_at).total_seconds() for c in complaints if c.resolved_at]
         assert d.kpis.resolved == len(resolved)
         assert d.kpis.mean_resolution_s == pytest.approx(sum(resolved) / len(resolved), abs=0.01)
-        paid = db.session.scalars(sa.select(Compensation.amount_fen).where(Compensation.created_at >= begin,
-                                                                           Compensation.created_at < after)).all()
-        assert (d.kpis.compensations, d.kpis.compensation_fen) == (len(paid), sum(paid))
+        paid = db.session.execute(sa.select(Compensation.amount_fen, Compensation.complaint_id).where(
+            Compensation.created_at >= begin, Compensation.created_at < after)).all()
+        assert (d.kpis.compensations, d.kpis.compensation_fen) == (len(paid), sum(fen for fen, _c in paid))
+        assert d.kpis.late_compensation_fen == sum(fen for fen, complaint in paid if complaint is None)
         by_coop: dict[int, int] = {}
         for order in sold:
             for line in order.lines:
@@ -333,6 +339,13 @@ def test_the_demo_countys_last_30_days_equal_independent_queries(app, seeded):
         charts = dashboard.chart_specs(d)
         assert charts["sales"]["series"][1]["data"] == [x.orders for x in d.days]
         assert sum(charts["sales"]["series"][0]["data"]) == pytest.approx(d.kpis.sales_fen / 100)
+        # a horizontal bar's value is written after it: its axis ends a third further, on a round number
+        league = charts["cooperatives"]
+        largest = max(league["series"][0]["data"])
+        assert largest * 4 / 3 <= league["axes"][0]["max"] <= largest * 2
+        assert len(league["categories"]) == len(d.cooperatives)
+        assert not any(name.startswith("遂昌县") for name in league["categories"])  # the county's name left out
+        assert charts["complaints"]["axes"][0]["max"] == int(charts["complaints"]["axes"][0]["max"])
 
 
 @pytest.mark.parametrize(("args", "field", "words"), [
@@ -366,7 +379,7 @@ def test_the_page_for_operators_only_with_the_numbers_in_zh_and_en(app, known, m
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and re.search(r'<h1 class="stats-title">看板 <small class="muted">全县</small>', html)
     tiles = re.findall(r'<div class="value">([^<]*)</div>', html)
-    assert tiles[:3] == ["4", "¥130.00", "66.7%"] and tiles[3] == "¥5.00" and tiles[4] == "750.0"
+    assert tiles[:3] == ["4", "¥130.00", "66.7%"] and tiles[3] == "¥13.00" and tiles[4] == "750.0"
     assert tiles[5] == "3.0 小时" and tiles[6] == "6.0 公里"
     specs = [json.loads(s.replace("&#39;", "'")) for s in re.findall(r"data-chart='([^']*)'", html)]
     sales = specs[0]
@@ -377,7 +390,7 @@ def test_the_page_for_operators_only_with_the_numbers_in_zh_and_en(app, known, m
 
     zoned = client.get("/reports/?" + query + f"&zone={known.zone_a}").get_data(as_text=True)
     assert re.findall(r'<div class="value">([^<]*)</div>', zoned)[:2] == ["2", "¥55.00"]
-    assert "仅全县可算" in zoned
+    assert "仅全县可算" in zoned and "其中超时 ¥5.00" in html
 
     bad = client.get("/reports/?period=custom&from=2026-11-20&to=2026-11-10")
     assert bad.status_code == 422 and "开始日期不能晚于结束日期" in bad.get_data(as_text=True)
