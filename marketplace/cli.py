@@ -87,8 +87,10 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("simulate")
     @click.option("--days", default=1, show_default=True, type=click.IntRange(1, 60), help="Days to simulate.")
-    @click.option("--orders-per-day", default=200, show_default=True, type=click.IntRange(1, 100_000),
-                  help="Orders consumers try to place a day.")
+    @click.option("--scale", type=click.Choice(["county", "prefecture"]), default="county", show_default=True,
+                  help="The demo county (3 warehouses), or a prefecture of 6 copies of it side by side (18).")
+    @click.option("--orders-per-day", default=None, type=click.IntRange(1, 100_000),
+                  help="Orders consumers try to place a day.  [default: 200 a county, 34,000 a prefecture]")
     @click.option("--seed", default=1, show_default=True, help="Random seed (demand, roads, complaints).")
     @click.option("--no-feedback", is_flag=True, help="Do not run the learner (the feedback loop).")
     @click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True), default=None,
@@ -100,14 +102,29 @@ def init_app(app: Flask) -> None:
                   help="Solver time limit per warehouse and re-plan.")
     @click.option("--replan-minutes", default=5, show_default=True, type=click.IntRange(1, 120),
                   help="Minutes between re-plans.")
-    def simulate_command(days: int, orders_per_day: int, seed: int, no_feedback: bool, report_path: str | None,
-                         database_url: str | None, start: str, solve_seconds: float, replan_minutes: int) -> None:
-        """Simulate days of the demo county on the real services and a simulated clock, on a database
-        of its own (never this app's), and print the KPIs."""
+    @click.option("--start-hour", default=0, show_default=True, type=click.IntRange(0, 23),
+                  help="Shanghai hour the run starts at on the first day.")
+    @click.option("--hours", default=None, type=click.FloatRange(0.25, 24 * 60),
+                  help="Simulate only this many hours from the start: the orders of those hours at the full daily "
+                       "rate (a day's orders spread by the daily profile).")
+    @click.option("--no-drain", is_flag=True,
+                  help="Stop at the end of the simulated time (default: drive on until every order is made).")
+    @click.option("--queue", "queue", type=click.Choice(["inline", "celery"]), default=None,
+                  help="Plan each re-plan cycle in this process, or on a Celery queue of the run's own (the "
+                       "database must then be PostgreSQL).  [default: this app's PLANNING_QUEUE]")
+    @click.option("--workers", default=0, show_default=True, type=click.IntRange(0, 32),
+                  help="With --queue celery: start this many worker processes for the run (0: wait for workers "
+                       "started by hand; the command is printed).")
+    def simulate_command(days: int, scale: str, orders_per_day: int | None, seed: int, no_feedback: bool,
+                         report_path: str | None, database_url: str | None, start: str, solve_seconds: float,
+                         replan_minutes: int, start_hour: int, hours: float | None, no_drain: bool,
+                         queue: str | None, workers: int) -> None:
+        """Simulate days of the demo county (or a prefecture of it) on the real services and a
+        simulated clock, on a database of its own (never this app's), and print the KPIs."""
         from datetime import date, datetime, time
         from zoneinfo import ZoneInfo
 
-        from .simulation import engine, kpi
+        from .simulation import engine, kpi, planning_queue
 
         try:
             first = date.fromisoformat(start)
@@ -115,19 +132,34 @@ def init_app(app: Flask) -> None:
             raise click.BadParameter("a date like 2026-12-01", param_hint="--start") from None
         if database_url and database_url == app.config["SQLALCHEMY_DATABASE_URI"]:
             raise click.UsageError("--database-url is this app's own database: the simulator needs one of its own.")
+        queue = queue or app.config.get("PLANNING_QUEUE", "inline")
+        if queue == "celery":
+            try:
+                planning_queue.refuse_sqlite(database_url or "sqlite://")
+            except planning_queue.QueueRefused as error:
+                raise click.UsageError(str(error)) from None
+        if workers and queue != "celery":
+            raise click.UsageError("--workers starts planning workers for --queue celery only.")
+        if orders_per_day is None:
+            orders_per_day = 34_000 if scale == "prefecture" else 200
         settings = engine.Settings(days=days, orders_per_day=orders_per_day, seed=seed, feedback=not no_feedback,
-                                   start=datetime.combine(first, time(0), ZoneInfo("Asia/Shanghai")),
-                                   solve_seconds=solve_seconds, replan_minutes=replan_minutes)
-        bar = click.progressbar(length=1, label=f"Simulating {days} day(s)")
+                                   start=datetime.combine(first, time(start_hour), ZoneInfo("Asia/Shanghai")),
+                                   solve_seconds=solve_seconds, replan_minutes=replan_minutes, hours=hours,
+                                   drain=not no_drain, scale=scale, queue=queue, workers=workers,
+                                   broker_url=app.config["CELERY_BROKER_URL"],
+                                   result_backend=app.config["CELERY_RESULT_BACKEND"])
+        span = f"{hours:g} hour(s) from {start_hour:02d}:00" if hours else f"{days} day(s)"
+        bar = click.progressbar(length=1, label=f"Simulating {span} of a {scale}")
         with bar:
             def total(n: int) -> None:
                 bar.length = n
 
             try:
                 outcome = engine.run(settings, database_url, progress=bar.update, on_total=total)
-            except engine.RefusedDatabase as error:
+            except (engine.RefusedDatabase, planning_queue.QueueRefused) as error:
                 raise click.UsageError(str(error)) from None
         click.echo(kpi.render(outcome.report))
+        click.echo(planning_queue.render(outcome.report["planning_cycles"]))
         click.echo(f"database: {outcome.url}  wall time: {outcome.wall_seconds:.0f} s")
         if report_path:
             import json

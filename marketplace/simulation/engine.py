@@ -46,7 +46,7 @@ import sqlalchemy as sa
 import time_machine
 from werkzeug.security import generate_password_hash
 
-from . import world
+from . import planning_queue, prefecture, world
 
 MARKER = "simulation.database"
 #: the simulator's consumers have mobiles 199 5xxx xxxx (not used by the demo's accounts)
@@ -75,6 +75,13 @@ class Settings:
     consumers: int = 0  # 0: one per 4 orders a day, at least 40
     breakdowns: bool = True
     hours: float | None = None  # a run shorter than its days (tests): orders only in the first hours
+    # at scale (issue 23): prefecture.py, planning_queue.py
+    scale: str = "county"  # "prefecture": the county replicated to 18 warehouses
+    queue: str = "inline"  # "celery": each re-plan cycle on a job queue of the run's own
+    workers: int = 0  # with celery: worker processes started for the run (0: started by hand)
+    broker_url: str = "redis://127.0.0.1:6379/1"
+    result_backend: str = "redis://127.0.0.1:6379/2"
+    drain: bool = True  # after the last hour, drive on until every order is made (False: stop there)
 
 
 # --- the database ---------------------------------------------------------------------------------
@@ -135,13 +142,13 @@ def prepare_database(url: str) -> str:
     return state
 
 
-def build_app(url: str, upload_dir: str):
+def build_app(url: str, upload_dir: str, overrides: dict[str, Any] | None = None):
     from .. import create_app
 
     return create_app({
         "SQLALCHEMY_DATABASE_URI": url, "SCHEDULER_ENABLED": False, "PAYMENT_SANDBOX_DELIVERY": "inline",
         "UPLOAD_DIR": upload_dir, "LOG_LEVEL": "ERROR", "RATELIMIT_STORAGE_URI": "memory://",
-        "PLANNING_QUEUE": "inline", "PAGE_CACHE_SECONDS": 0.0,
+        "PLANNING_QUEUE": "inline", "PAGE_CACHE_SECONDS": 0.0, **(overrides or {}),
     })
 
 
@@ -194,6 +201,7 @@ class Simulation:
     def __init__(self, settings: Settings, progress: Callable[[int], None] | None = None) -> None:
         self.s = settings
         self.progress = progress or (lambda n: None)
+        self.planning_queue = planning_queue.for_settings(settings)  # (run() gives its own, workers started)
         seed = settings.seed
         self.rng_demand = random.Random(f"{seed}:demand")
         self.rng_roads = random.Random(f"{seed}:roads")
@@ -234,6 +242,8 @@ class Simulation:
 
         promise.invalidate()
         load.seed_all(history_days=0, progress=False, photos=False)
+        if self.s.scale == "prefecture":
+            prefecture.build(self.s.orders_per_day)
         zones = db.session.execute(sa.select(Zone.id, Zone.code, Zone.terrain).order_by(Zone.code)).all()
         self.zone_code = {z.id: z.code for z in zones}
         self.hidden = world.hidden_factors([(z.code, str(z.terrain.value)) for z in zones],
@@ -314,7 +324,7 @@ class Simulation:
         done = 0
         while self.queue:
             when, _seq, kind, payload = heapq.heappop(self.queue)
-            if when >= self.end and kind in ("replan", "learn", "sla") and self.all_settled():
+            if when >= self.end and kind in ("replan", "learn", "sla") and (not self.s.drain or self.all_settled()):
                 break
             when = max(when, self.now)  # (a van's event recorded late never moves the clock back)
             self.now = when
@@ -419,9 +429,11 @@ class Simulation:
     def on_replan(self, now: datetime) -> None:
         from ..planning import services as planning
 
+        cycle, sent = f"sim-{now.isoformat()}", planning_queue.real_time()
         t0 = time.perf_counter()
-        planning.replan_all(seconds=self.s.solve_seconds, cycle=f"sim-{now.isoformat()}")
+        plan_ids = planning.replan_all(seconds=self.s.solve_seconds, cycle=cycle, now=now)  # (workers: now travels)
         self.counters.plan_cycles.append(time.perf_counter() - t0)
+        self.planning_queue.record(cycle, now, sent, self.counters.plan_cycles[-1], plan_ids)
         self.wake_vans(now)
 
     def on_learn(self, now: datetime) -> None:
@@ -656,11 +668,15 @@ def run(settings: Settings, url: str | None = None, progress: Callable[[int], No
     from . import kpi
 
     folder = None
+    queue = planning_queue.for_settings(settings)
+    queue.check(url or "sqlite://")  # (celery: workers share the database, PostgreSQL only)
     if url is None:
         url, folder = default_url()
     prepare_database(url)
+    queue.check(url)
     uploads = tempfile.mkdtemp(prefix="shanhuo-sim-uploads-")
-    app = build_app(url, uploads)
+    app = build_app(url, uploads, queue.config())
+    queue.start(app)  # the workers, before the clock stops (waiting for them needs the real one)
     t0 = time.perf_counter()
     traveller_ctx = time_machine.travel(settings.start, tick=False)
     traveller = traveller_ctx.start()
@@ -673,6 +689,7 @@ def run(settings: Settings, url: str | None = None, progress: Callable[[int], No
             logging.getLogger("alembic").setLevel(logging.WARNING)
             upgrade()
             sim = Simulation(settings, progress)
+            sim.planning_queue = queue
             sim.setup()
             sim.roads.factors = sim.hidden
             sim.schedule()
@@ -680,11 +697,14 @@ def run(settings: Settings, url: str | None = None, progress: Callable[[int], No
                 on_total(sum(1 for e in sim.queue if e[2] in ("order", "replan", "learn", "sla")))
             sim.run(traveller)
             report = kpi.report(sim)
+            report["planning_cycles"] = {"scale": settings.scale, "hours": settings.hours, "drain": settings.drain,
+                                         **queue.report()}
             report["wall_seconds"] = round(time.perf_counter() - t0, 1)
             db.session.remove()
             db.engine.dispose()
     finally:
         traveller_ctx.stop()
+        queue.stop()
         promise.invalidate()  # (quoting states cached in this process belong to the simulation's database)
         shutil.rmtree(uploads, ignore_errors=True)
     return Outcome(report, url, time.perf_counter() - t0)
