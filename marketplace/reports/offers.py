@@ -81,6 +81,10 @@ def _upsert(dialect: str):
 def _commit_keeping_state() -> None:
     # the quote's (and the order's) objects stay loaded: the page renders them without reloading
     session = db.session()
+    if db.engine.dialect.name == "postgresql":
+        # a statistic, not a promise: the commit need not wait for the disk (a crash may lose the
+        # last few rows, never anything else's: the setting ends with this transaction)
+        session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
     keep = session.expire_on_commit
     session.expire_on_commit = False
     try:
