@@ -21,7 +21,7 @@ factor is the weighted 0.9-quantile
 
 .. math:: f = \min\{x : \textstyle\sum_{r_i \le x} w_i \ge 0.9 \sum_i w_i\},
 
-capped by the third-largest sample (below), clamped to [0.8, 2.0] and rounded to 0.01: nine legs in ten, recent ones counting most, fit in
+capped by the third-largest sample (below), clamped to [0.8, 2.5] and rounded to 0.01: nine legs in ten, recent ones counting most, fit in
 the planned time. Nothing changes with fewer than 8 samples or when :math:`|f - f_{now}| < 0.05`
 (dead band). Because the samples do not depend on the factor the plans used, the estimate is a
 fixed point: once the factor is right, on-time legs keep it; legs faster than planned pull it
@@ -99,7 +99,7 @@ MIN_TAIL = 3  # a high quantile never passes the MIN_TAIL-th largest sample
 MAX_SAMPLES = 200
 DELIVERY_WINDOW = timedelta(days=14)
 MIN_SAMPLES = 8
-FACTOR_BOUNDS = (0.8, 2.0)
+FACTOR_BOUNDS = (0.8, 2.5)
 FACTOR_DEAD_BAND = 0.05
 RATIO_CAP = 3.0
 MIN_MODELLED_LEG_S = 60

@@ -193,6 +193,8 @@ class Counters:
     complaints_resolved: int = 0
     plan_cycles: list = field(default_factory=list)  # wall seconds per re-plan cycle
     learner_runs: int = 0
+    moves_accepted: int = 0  # milk runs the cooperatives' heads accepted from their suggestions
+    units_moved: int = 0
     watchdog_runs: int = 0
     events: int = 0
 
@@ -315,6 +317,10 @@ class Simulation:
         while t < end + DRAIN:
             self.at(t, "sla")
             t += timedelta(minutes=SLA_MINUTES)
+        for d in range(self.s.days + 1):  # the heads look at their suggestions each morning
+            t = datetime.combine(day + timedelta(days=d), world.HEADS_REVIEW_AT, world.LOCAL).astimezone(UTC)
+            if start <= t < end + DRAIN:
+                self.at(t, "heads")
 
     # -- the loop --
     def run(self, traveller) -> None:
@@ -441,6 +447,33 @@ class Simulation:
 
         learning.run(now)
         self.counters.learner_runs += 1
+
+    def on_heads(self, now: datetime) -> None:
+        """Every cooperative's head opens the replenishment page (the real suggestions: sales and
+        short windows lost to goods sitting at the cooperative) and accepts each suggestion."""
+        from ..coop import replenishment
+        from ..errors import DomainError
+        from ..extensions import db
+        from ..models import Cooperative, CooperativeStatus, Role, User
+
+        heads = db.session.execute(
+            sa.select(Cooperative, User.id).join(User, User.cooperative_id == Cooperative.id)
+            .where(User.role == Role.COOP_HEAD, Cooperative.status == CooperativeStatus.APPROVED)
+            .order_by(Cooperative.id, User.id)).all()
+        seen: set[int] = set()
+        for cooperative, head_id in heads:
+            if cooperative.id in seen:
+                continue
+            seen.add(cooperative.id)
+            for suggestion in replenishment.page(cooperative, now).suggestions:
+                try:
+                    replenishment.accept(cooperative.id, head_id, suggestion.product.id, suggestion.warehouse.id,
+                                         suggestion.quantity, now=now)
+                except DomainError:
+                    db.session.rollback()
+                    continue
+                self.counters.moves_accepted += 1
+                self.counters.units_moved += suggestion.quantity
 
     def on_sla(self, now: datetime) -> None:
         from ..complaints import services as complaints

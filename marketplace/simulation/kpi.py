@@ -122,6 +122,7 @@ def report(sim) -> dict[str, Any]:
         "vehicle_hours": round(van_seconds / 3600, 1),
         "vehicle_utilisation": round(van_seconds / shift_seconds, 4) if shift_seconds else None,
         "breakdowns": c.breakdowns,
+        "replenishment": {"moves_accepted": c.moves_accepted, "units": c.units_moved},
         "complaints": {"count": len(complaints), "per_1000_orders": round(1000 * len(complaints) / len(order_ids), 1)
                        if order_ids else None, "by_category": dict(sorted(by_category.items())),
                        "resolved": len(resolution_h),

@@ -45,6 +45,8 @@ MARKET_DAY_DIGITS = (1, 4, 7)
 MARKET_SLOWDOWN = 1.3
 #: the chance that a van breaks down on a given day (once, some time while it is out)
 BREAKDOWN_PER_VAN_DAY = 0.03
+#: when the cooperatives' heads review their replenishment suggestions (local time)
+HEADS_REVIEW_AT = time(7, 0)
 #: complaints: share of late deliveries whose consumer complains, and of deliveries damaged
 COMPLAIN_IF_LATE = 0.35
 DAMAGED = 0.01

@@ -58,7 +58,7 @@ def test_first_run_on_the_demo_county_learns_sane_values(app, demo_county, clock
         learning.run(clock.now())
         factor, margin = _zone_values("travel_factor"), _zone_values("promise_margin_s")
         for code in seeded_factor:
-            assert seeded_factor[code] * 0.95 <= factor[code] <= min(2.0, seeded_factor[code] * 1.3), (code, factor)
+            assert seeded_factor[code] * 0.95 <= factor[code] <= min(learning.FACTOR_BOUNDS[1], seeded_factor[code] * 1.3), (code, factor)
             assert seeded_margin[code] <= margin[code] <= seeded_margin[code] + (900 if terrain[code] == "plain"
                                                                                  else 1800), (code, margin)
         moved = {code: margin[code] - seeded_margin[code] for code in margin}

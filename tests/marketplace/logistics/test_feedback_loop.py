@@ -107,7 +107,7 @@ def test_late_deliveries_suspend_2h_and_lengthen_the_plan_and_a_revert_brings_it
     assert "suspended_windows" in summary and "travel_factor" in summary, summary
     assert parameters.get("zone", zone_id, "suspended_windows") == [*suspended_before, "2h"]
     factor = float(parameters.get("zone", zone_id, "travel_factor"))
-    assert factor > factor_before and factor <= 2.0
+    assert factor > factor_before and factor <= learning.FACTOR_BOUNDS[1]
     margin = int(parameters.get("zone", zone_id, "promise_margin_s"))
     assert 0 < margin <= 3600
     change = db.session.scalar(sa.select(ParameterChange).join(LogisticsParameter).where(
