@@ -21,8 +21,6 @@ What counts (the same rules as ``services.sales_summary``, made strict):
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -38,6 +36,7 @@ from flask_babel import lazy_gettext as _l
 from ..catalog.models import Product
 from ..columns import utcnow
 from ..complaints.models import Complaint, ComplaintCategory
+from ..csvfile import csv_bytes
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..i18n import LOCAL_TZ, localized
@@ -451,20 +450,8 @@ def csv_rows(stats: Stats, table: str) -> list[list[str]]:
 def csv_export(stats: Stats, table: str) -> tuple[str, bytes]:
     """(file name, UTF-8 bytes with a BOM so that Excel reads the Chinese right)."""
     rows = csv_rows(stats, table)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in rows:
-        # A spreadsheet runs a cell that starts with = + - @ as a formula: keep text as text.
-        writer.writerow(["'" + cell if cell[:1] in ("=", "+", "@") or (cell[:1] == "-" and not _numeric(cell))
-                         else cell for cell in row])
     period = stats.period
     name = f"{stats.cooperative.code}-{table.replace('_', '-')}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
-    return name, ("\ufeff" + out.getvalue()).encode("utf-8")
+    return name, csv_bytes(rows)
 
 
-def _numeric(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True

@@ -5,8 +5,6 @@ NotFound, exactly as one that does not exist."""
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from sqlalchemy.orm import aliased, joinedload
 from ..auth.models import Role, User
 from ..catalog.models import Batch, Product, ProductStatus
 from ..columns import utcnow
+from ..csvfile import csv_lines
 from ..dispatch.models import Replenishment, ReplenishmentStatus
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
@@ -448,26 +447,16 @@ def ledger_csv(cooperative_id: int, filters: LedgerFilter, names: dict[str, str]
     reasons read in the requester's language."""
     check_filter(cooperative_id, filters)
     query = _ledger_query(cooperative_id, filters).order_by(StockMovement.id.desc())
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
 
-    def line(values) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(values)
-        return buffer.getvalue()
+    def rows():
+        yield ["time", "sku", "product", "location", "reason", "reason_text", "on_hand_change", "reserved_change",
+               "order", "batch", "by", "note"]
+        for row in db.session.execute(query.execution_options(yield_per=500)):
+            entry = _entry(row)
+            m = entry.movement
+            yield [m.created_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S"), entry.product.sku,
+                   entry.product.name_zh, entry.location.code, m.reason, names.get(m.reason, m.reason),
+                   m.delta_on_hand, m.delta_reserved, entry.order_number or "", entry.batch_code or "",
+                   entry.actor_name or "", m.note]
 
-    yield "\ufeff" + line(["time", "sku", "product", "location", "reason", "reason_text", "on_hand_change",
-                           "reserved_change", "order", "batch", "by", "note"])
-    for row in db.session.execute(query.execution_options(yield_per=500)):
-        entry = _entry(row)
-        m = entry.movement
-        yield line([m.created_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S"), entry.product.sku,
-                    entry.product.name_zh, entry.location.code, m.reason, names.get(m.reason, m.reason),
-                    m.delta_on_hand, m.delta_reserved, entry.order_number or "", entry.batch_code or "",
-                    entry.actor_name or "", _csv_safe(m.note)])
-
-
-def _csv_safe(text: str) -> str:
-    """A note opened in a spreadsheet is text, never a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return csv_lines(rows())

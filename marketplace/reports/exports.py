@@ -8,7 +8,6 @@ shown in yuan with two decimals (exact, from integer fen), rates with one decima
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 import math
@@ -23,6 +22,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..csvfile import csv_bytes
 from ..i18n import LOCAL_TZ
 from ..labels import LABELS
 from .models import StatisticsReport
@@ -339,31 +339,6 @@ def cell_text(value: Any, kind: str = TEXT) -> str:
 
 
 # --- CSV ---------------------------------------------------------------------------------------
-
-
-def csv_safe(cell: str) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula (= + - @, tab, CR at the start;
-    a negative number stays a number) — coop.stats.csv_export's rule."""
-    if cell[:1] in ("=", "+", "@", "\t", "\r") or (cell[:1] == "-" and not _numeric(cell)):
-        return "'" + cell
-    return cell
-
-
-def _numeric(cell: str) -> bool:
-    try:
-        Decimal(cell)
-    except ArithmeticError:
-        return False
-    return True
-
-
-def csv_bytes(rows: list[list[str]]) -> bytes:
-    """Rows as CSV: UTF-8 with a BOM (Excel then reads the Chinese right), CRLF, formula-safe."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([csv_safe(cell) for cell in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def _csv_rows(rendered: Rendered) -> Iterator[list[str]]:
