@@ -322,7 +322,9 @@ def _execution(ctx: ProblemContext, warehouse_id: int, known: set[str]) -> dict[
                 order_id = ctx.orders.get(ref.order_id)
                 if (vehicle_id, order_id) in picked or ctx.pickups.get(ref.order_id) == f"L{ctx.depot_location_id}":
                     onboard.append(ref.order_id)
-        locked = tuple(refs) if stops[0].locked else ()
+        # a locked route keeps its stops in order; a van under way keeps the stop it is driving to
+        # (the driver's next stop is not moved away under the wheels)
+        locked = tuple(refs) if stops[0].locked else (refs[0],) if started and refs else ()
         returning = stops[0].id if started and not refs and not onboard else None
         out[vehicle_id] = UnderWay(position, tuple(onboard), locked,
                                    max(0, _seconds(ctx.epoch, since)) if position is not None else 0, returning)

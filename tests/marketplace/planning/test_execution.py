@@ -153,3 +153,30 @@ def test_a_van_the_plan_sent_off_leaves_when_its_driver_says(app, seeded_at, mak
         dispatch.start_route(route.id)  # a double tap
         recorded = starts()
         assert [b for b, _ in recorded] == ["driver", "plan"] and recorded[0][1] > left
+
+
+def test_the_stop_a_van_under_way_drives_to_stays_its_next(app, seeded_at, make_user, clock):
+    """A re-plan never takes away the stop the driver is heading to: a van under way has its
+    next pending stop locked first (the rest of its route stays free to change)."""
+    seeded_at("09:00")
+    shop = make_shop(app, make_user)
+    with app.app_context():
+        order = _place(shop, "12h")
+        vehicle_id = _vehicle_of(order.id)
+        route = db.session.scalar(sa.select(Route).join(Plan).where(Plan.status == "active",
+                                                                    Route.vehicle_id == vehicle_id))
+        dispatch.start_route(route.id)
+        pending = db.session.scalars(sa.select(Stop).where(Stop.route_id == route.id, Stop.status == "pending")
+                                     .order_by(Stop.sequence)).all()
+        clock.shift(15 * 60)
+        dispatch.record_stop(pending[0].id, StopStatus.DONE)
+        heading = pending[1]
+        van = planning.build_problem(shop.warehouse_id).problem.vehicle_by_id[f"V{vehicle_id}"]
+        key = f"O{heading.order_id}" if heading.order_id else f"R{heading.replenishment_id}"
+        assert [ref.order_id for ref in van.locked_stops] == [key]
+        planning.plan_warehouse(shop.warehouse_id, seconds=0.3)
+        first = db.session.scalars(sa.select(Stop).join(Route).join(Plan).where(
+            Plan.status == "active", Route.vehicle_id == vehicle_id, Stop.status == "pending")
+            .order_by(Stop.sequence)).first()
+        assert (first.order_id, first.replenishment_id, first.kind) == (heading.order_id, heading.replenishment_id,
+                                                                        heading.kind)
