@@ -53,6 +53,11 @@ test: install system-deps lint test-sqlite test-postgres test-clocks
 
 # The suite runs on a frozen, ticking clock set by SHANHUO_TEST_CLOCK (tests/conftest.py), an
 # instant in UTC; each pass at another hour in Shanghai, where shifts run 06:30-22:00 (seed/data.py).
+# Each pass runs on PYTEST_WORKERS pytest-xdist workers (one per core; 0: in one process). A worker
+# has a database of its own (a SQLite file; on PostgreSQL <name>_gw0… made beside the pass's
+# database), and a seeded county is seeded once per pass and shared (tests/conftest.py).
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS)
 CLOCK_DAY ?= 2026-12-01T02:30:00Z
 CLOCK_NIGHT ?= 2026-11-30T19:30:00Z
 CLOCK_LATE ?= 2026-12-01T15:50:00Z
@@ -62,7 +67,7 @@ TIME_SENSITIVE := tests/marketplace/checkout tests/marketplace/planning tests/ma
 # By day: 10:30 in Shanghai, every van on its shift.
 test-sqlite: install
 	@echo "== test-sqlite: SQLite, clock $(CLOCK_DAY)"
-	SHANHUO_TEST_CLOCK=$(CLOCK_DAY) $(BIN)/pytest
+	SHANHUO_TEST_CLOCK=$(CLOCK_DAY) $(PYTEST)
 
 # At night: 03:30 in Shanghai (the day before in UTC), before the first shift.
 # A throwaway PostgreSQL database per run, dropped afterwards even when tests fail.
@@ -73,14 +78,14 @@ test-postgres: install
 	@name=shanhuo_test_$$$$_$$RANDOM; \
 	$(BIN)/python .ci/pgdb.py create "$(PG_ADMIN_URL)" $$name || exit 1; \
 	SHANHUO_TEST_CLOCK=$(CLOCK_NIGHT) TEST_DATABASE_URL=$$($(BIN)/python .ci/pgdb.py url "$(PG_ADMIN_URL)" $$name) \
-	  $(BIN)/pytest --ignore=tests/delivery; status=$$?; \
+	  $(PYTEST) --ignore=tests/delivery; status=$$?; \
 	$(BIN)/python .ci/pgdb.py drop "$(PG_ADMIN_URL)" $$name; exit $$status
 
 # Late: 23:50 in Shanghai, every shift over, ten minutes before midnight: the tests whose
 # outcome depends on the hour (promises, plans, payments, the seed), on SQLite.
 test-clocks: install
 	@echo "== test-clocks: SQLite, clock $(CLOCK_LATE)"
-	SHANHUO_TEST_CLOCK=$(CLOCK_LATE) $(BIN)/pytest $(TIME_SENSITIVE)
+	SHANHUO_TEST_CLOCK=$(CLOCK_LATE) $(PYTEST) $(TIME_SENSITIVE)
 
 # Re-extract the messages after changing user-facing text, then translate the zh_CN catalog.
 messages: $(VENV)/.installed

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import time_machine
 from flask import Flask
 from playwright.sync_api import Page, expect
 
@@ -21,7 +20,7 @@ from marketplace.coop import stats
 from marketplace.extensions import db
 from marketplace.models import User
 from tests.browser.test_csp import sign_in, visit, watch_page
-from tests.conftest import Snapshots, _wipe, session_instant
+from tests.conftest import Snapshots, seed_snapshot, session_instant
 
 pytestmark = pytest.mark.browser
 
@@ -32,17 +31,7 @@ SNAPSHOT = "seeded_history_14"
 @pytest.fixture
 def county(app: Flask, snapshots: Snapshots, live_server: str) -> Iterator[str]:
     """The demo county with the 14 days of history ``make demo`` seeds (kept as a snapshot)."""
-    from seed import load
-
-    if SNAPSHOT in snapshots.saved:
-        snapshots.restore(SNAPSHOT)
-    else:
-        _wipe(app)
-        with time_machine.travel(session_instant(), tick=False), app.app_context():
-            load.seed_all(history_days=14, progress=False)
-            counts = load.row_counts()
-            db.session.remove()
-        snapshots.save(SNAPSHOT, counts)
+    seed_snapshot(app, snapshots, SNAPSHOT, session_instant(), history_days=14, plan=False)
     yield live_server
 
 

@@ -29,9 +29,10 @@ def _km(dlat_km: float, dlon_km: float, lid: str, zone: str | None = None) -> Lo
     return Location(lid, lat=W[0] + dlat_km / 111.2, lon=W[1] + dlon_km / 98.2, zone=zone)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def county() -> tuple[Problem, object]:
-    """One warehouse, two vans (30 km/h, 08:00-20:00), 12 open orders within ~10 km."""
+    """One warehouse, two vans (30 km/h, 08:00-20:00), 12 open orders within ~10 km; solved once
+    for the module (the problem and its plan are frozen; no test changes them)."""
     rng = random.Random(7)
     locs = [Location("W", lat=W[0], lon=W[1]), _km(20, 0, "COOP")]
     orders = []

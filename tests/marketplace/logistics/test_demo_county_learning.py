@@ -13,29 +13,18 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from marketplace.extensions import db
 from marketplace.logistics import learning
 from marketplace.models import ChangeSource, LogisticsParameter, ParameterChange, Zone
-from tests.conftest import _wipe, session_instant
+from tests.conftest import seed_snapshot, session_instant
 
 
 @pytest.fixture
 def demo_county(app, snapshots):
-    """The demo county with `make demo`'s 14 days of history, seeded once per session."""
-    name = "seeded_demo_14d"
-    if name in snapshots.saved:
-        return snapshots.restore(name)
-    from seed import load
-
-    _wipe(app)
-    with time_machine.travel(session_instant(), tick=False), app.app_context():
-        load.seed_all(history_days=14, progress=False)
-        counts = load.row_counts()
-        db.session.remove()
-    snapshots.save(name, counts)
-    return counts
+    """The demo county with `make demo`'s 14 days of history, seeded once per session (shared
+    with the browser test of the head's statistics, tests/browser/test_coop_stats.py)."""
+    return seed_snapshot(app, snapshots, "seeded_history_14", session_instant(), history_days=14, plan=False)
 
 
 def _zone_values(key: str) -> dict[str, float]:
