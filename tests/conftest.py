@@ -36,6 +36,18 @@ from marketplace.models import Role, User
 
 PASSWORD = "Shanhuo2026"
 
+#: The users the fixtures make, and the seeded county's accounts, keep a quick hash of their
+#: password: the product's (werkzeug's scrypt) takes ~70 ms of CPU to make and again at every
+#: sign-in, which was the biggest cost of the suite. What the product itself hashes (registering,
+#: changing or resetting a password) still goes through its own method.
+QUICK_HASH = "pbkdf2:sha256:1000"
+
+
+def quick_hash(password: str) -> str:
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(password, method=QUICK_HASH)
+
 # --- the frozen clock -------------------------------------------------------------------------
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -320,8 +332,8 @@ def make_user(app: Flask):
         with app.app_context():
             if role == Role.COOP_HEAD and "cooperative_id" not in fields:
                 fields["cooperative_id"] = _a_cooperative()
-            user = User(mobile=mobile or f"1390000{next(counter):04d}", role=role, name=fields.pop("name", role.value), **fields)
-            user.set_password(password)
+            user = User(mobile=mobile or f"1390000{next(counter):04d}", role=role, name=fields.pop("name", role.value),
+                        password_hash=quick_hash(password), **fields)
             db.session.add(user)
             db.session.commit()
             db.session.refresh(user)
@@ -469,6 +481,19 @@ def snapshots(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Snapshots
     return Snapshots(app, tmp_path_factory.mktemp("snapshots"), shared)
 
 
+def _quick_demo_passwords() -> None:
+    """The seeded accounts' password (the demo password) hashed quickly (see :data:`QUICK_HASH`)."""
+    from werkzeug.security import check_password_hash
+
+    from seed.load import DEMO_PASSWORD
+
+    for hashed in db.session.scalars(sa.select(User.password_hash).distinct()).all():
+        if hashed and not hashed.startswith(QUICK_HASH) and check_password_hash(hashed, DEMO_PASSWORD):
+            db.session.execute(sa.update(User).where(User.password_hash == hashed)
+                               .values(password_hash=quick_hash(DEMO_PASSWORD)))
+    db.session.commit()
+
+
 def seed_snapshot(app: Flask, snapshots: Snapshots, name: str, instant: datetime, history_days: int = 2,
                   plan: bool = True) -> dict[str, int]:
     """The demo county seeded on a clock stopped at ``instant`` (the same instant always yields
@@ -483,6 +508,7 @@ def seed_snapshot(app: Flask, snapshots: Snapshots, name: str, instant: datetime
         _wipe(app)
         with time_machine.travel(instant, tick=False), app.app_context():
             load.seed_all(history_days=history_days, progress=False)
+            _quick_demo_passwords()
             if plan:
                 planning.replan_all(seconds=0.5)  # every warehouse has a current plan to quote against
             counts = load.row_counts()

@@ -9,7 +9,7 @@ from marketplace.admin import fleet
 from marketplace.auth import services as auth_services
 from marketplace.extensions import db
 from marketplace.models import ApiToken, Driver, LoginSession, Role, User
-from tests.conftest import PASSWORD, login
+from tests.conftest import PASSWORD, login, quick_hash
 from tests.marketplace.admin.conftest import audits, operator_client, post
 
 
@@ -37,9 +37,8 @@ def test_list_is_paged(app, make_user):
     client, _op = operator_client(app, make_user)
     with app.app_context():
         for i in range(fleet.PAGE_SIZE + 5):
-            u = User(mobile=f"1350000{i:04d}", name=f"Bulk {i}", role=Role.CONSUMER)
-            u.set_password(PASSWORD)
-            db.session.add(u)
+            db.session.add(User(mobile=f"1350000{i:04d}", name=f"Bulk {i}", role=Role.CONSUMER,
+                                password_hash=quick_hash(PASSWORD)))
         db.session.commit()
     first = client.get("/admin/users?q=Bulk").get_data(as_text=True)
     second = client.get("/admin/users?q=Bulk&page=2").get_data(as_text=True)
