@@ -25,6 +25,10 @@ def _vehicle_of(order_id: int) -> int | None:
         Plan.status == "active", Stop.order_id == order_id, Stop.kind == "delivery"))
 
 
+def _active_route(vehicle_id: int) -> Route | None:
+    return db.session.scalar(sa.select(Route).join(Plan).where(Plan.status == "active", Route.vehicle_id == vehicle_id))
+
+
 def test_a_van_under_way_keeps_its_goods_and_takes_no_new_depot_goods(app, seeded_at, make_user, clock):
     seeded_at("09:00")
     shop = make_shop(app, make_user)
@@ -32,8 +36,7 @@ def test_a_van_under_way_keeps_its_goods_and_takes_no_new_depot_goods(app, seede
         placed = [_place(shop, w) for w in ("6h", "12h", "18h")]
         ids = [o.id for o in placed]
         vehicle_id = _vehicle_of(ids[0])
-        route = db.session.scalar(sa.select(Route).join(Plan).where(Plan.status == "active",
-                                                                    Route.vehicle_id == vehicle_id))
+        route = _active_route(vehicle_id)
         on_van = [s.order_id for s in route.stops if s.kind == "delivery" and s.order_id is not None]
         assert ids[0] in on_van
         pickups = {s.order_id for s in route.stops if s.kind == "pickup"}
@@ -84,8 +87,7 @@ def test_a_van_whose_trip_is_over_starts_a_new_one_from_its_depot(app, seeded_at
     with app.app_context():
         order = _place(shop, "6h")
         vehicle_id = _vehicle_of(order.id)
-        route = db.session.scalar(sa.select(Route).join(Plan).where(Plan.status == "active",
-                                                                    Route.vehicle_id == vehicle_id))
+        route = _active_route(vehicle_id)
         dispatch.start_route(route.id)
         with pytest.raises(dispatch.StopsLeft):
             dispatch.back_at_depot(vehicle_id)
@@ -107,8 +109,7 @@ def test_a_van_whose_trip_is_over_starts_a_new_one_from_its_depot(app, seeded_at
         planning.plan_warehouse(shop.warehouse_id, seconds=0.3)
         finished = db.session.get(Route, route.id)
         assert finished.status == "done" and finished.end_at == home
-        active = db.session.scalar(sa.select(Route).join(Plan).where(Plan.status == "active",
-                                                                    Route.vehicle_id == vehicle_id))
+        active = _active_route(vehicle_id)
         assert active is None or active.status == "planned"
         # the next re-plan still has it back only at the modelled time
         ctx = planning.build_problem(shop.warehouse_id)
@@ -138,8 +139,7 @@ def test_a_van_the_plan_sent_off_leaves_when_its_driver_says(app, seeded_at, mak
         vehicle_id = _vehicle_of(order.id)
         clock.shift(100 * 60)  # past the latest departure that keeps the 2 h promise
         planning.plan_warehouse(shop.warehouse_id, seconds=0.3)
-        route = db.session.scalar(sa.select(Route).join(Plan).where(Plan.status == "active",
-                                                                    Route.vehicle_id == vehicle_id))
+        route = _active_route(vehicle_id)
         assert route.status == "started"
 
         def starts():
@@ -163,8 +163,7 @@ def test_the_stop_a_van_under_way_drives_to_stays_its_next(app, seeded_at, make_
     with app.app_context():
         order = _place(shop, "12h")
         vehicle_id = _vehicle_of(order.id)
-        route = db.session.scalar(sa.select(Route).join(Plan).where(Plan.status == "active",
-                                                                    Route.vehicle_id == vehicle_id))
+        route = _active_route(vehicle_id)
         dispatch.start_route(route.id)
         pending = db.session.scalars(sa.select(Stop).where(Stop.route_id == route.id, Stop.status == "pending")
                                      .order_by(Stop.sequence)).all()
