@@ -1,10 +1,11 @@
 """The driver on a phone (390 px wide): the demo driver signs in, starts the route, records the
 first delivery with the recipient's name and a photo (the phone's position granted), and the
-consumer's order page then shows it delivered with that proof.
+consumer's order page then shows it delivered with that proof; after the last stop, the driver
+taps "back at the warehouse".
 
 Screenshots: driver-route.png (the route as it opens), driver-deliver.png (the proof filled in),
 driver-next.png (after it: the next stop first, its "could not deliver" form open, the stop made
-below), consumer-delivered.png (the consumer's order page)."""
+below), consumer-delivered.png (the consumer's order page), driver-back.png (every stop made)."""
 
 from __future__ import annotations
 
@@ -132,3 +133,35 @@ def test_the_driver_delivers_with_proof_and_the_consumer_sees_it(
     photo.scroll_into_view_if_needed()
     assert photo.evaluate("img => img.complete && img.naturalWidth") > 0  # served to its consumer
     phone_shot(page, screenshots, "consumer-delivered.png")
+
+
+def test_back_at_the_warehouse_after_the_last_stop_on_a_phone(
+    phone_page: Page, site: str, app: Flask, screenshots: Path
+) -> None:
+    """Every stop made: the page says to drive back and offers "已回到中仓" (back at the warehouse),
+    a big button; tapping it finishes the trip (screenshot driver-back.png, before the tap)."""
+    from marketplace.dispatch import services as dispatch
+    from marketplace.dispatch.models import Route, RouteStatus
+
+    page = phone_page
+    day = give_route(app)
+    with app.app_context():
+        dispatch.start_route(day.route_id)
+        for stop_id in day.stop_ids:
+            dispatch.record_stop(stop_id, StopStatus.DONE, proof={"kind": "name", "name": "王晓丽"})
+        db.session.remove()
+    sign_in(page, site, DEMO_DRIVER, DEMO_PASSWORD)
+    back = page.locator(f"form[action$='/routes/{day.route_id}/back'] button")
+    expect(back).to_be_visible()
+    expect(back).to_have_text("已回到中仓")
+    box = back.bounding_box()
+    assert box["width"] >= 300 and box["height"] >= 48
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    phone_shot(page, screenshots, "driver-back.png")
+    back.click()
+    page.wait_for_url(re.compile(r"/driver/$"))
+    expect(page.locator(".flash-success")).to_be_visible()
+    expect(page.locator(f"form[action$='/routes/{day.route_id}/back']")).to_have_count(0)
+    with app.app_context():
+        assert db.session.get(Route, day.route_id).status == RouteStatus.DONE
+        db.session.remove()
